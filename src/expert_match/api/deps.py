@@ -1,0 +1,63 @@
+"""Request-scoped dependencies: the database session (committed before the response) and the clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Annotated, Any
+
+from anyio import to_thread
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import PathParameter, QueryParameter
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from expert_match.db.engine import Database
+from expert_match.errors import Conflict
+from expert_match.structs import MAX_ID
+from expert_match.timeutil import Clock
+
+DbSession = NamedDependency[Session]
+Now = NamedDependency[datetime]
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+PathId = Annotated[int, PathParameter(ge=1, le=MAX_ID, description="Numeric id")]
+Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Rows to skip")]
+SearchText = Annotated[str | None, QueryParameter(min_length=1, max_length=120, description="Search text")]
+
+
+async def provide_db_session(request: Request[Any, Any, Any], state: State) -> AsyncGenerator[Session, None]:
+    """One session per request; committed before the response is sent, so a 2xx means saved.
+
+    Reads use the DEFERRED reader (never waits for SQLite writers); everything else the writer.
+    A failed commit raises ``Conflict`` or propagates, so the client never sees a 2xx for it.
+    """
+    database: Database = state.database
+    factory = database.reader if request.method in READ_METHODS else database.writer
+    session = factory()
+    try:
+        yield session
+        await to_thread.run_sync(_commit, session)
+    finally:
+        await to_thread.run_sync(session.close)
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict("the change conflicts with existing data") from exc
+    except StaleDataError as exc:
+        session.rollback()
+        raise Conflict("the object was changed by someone else; reload it and try again") from exc
+
+
+def provide_now(state: State) -> datetime:
+    clock: Clock = state.clock
+    return clock.now()

@@ -1,0 +1,71 @@
+"""Expert registry routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from litestar import Controller, get, patch, post
+from litestar.params import JSONBody, QueryParameter
+
+from expert_match.api.deps import DbSession, Limit, Now, Offset, PathId, SearchText
+from expert_match.api.problems import problem_responses
+from expert_match.db.paging import Window
+from expert_match.experts import service
+from expert_match.experts.schemas import ExpertCreate, ExpertPage, ExpertRead, ExpertSaved, ExpertUpdate, expert_read
+from expert_match.experts.schemas import resolution_read
+from expert_match.experts.service import SavedExpert
+from expert_match.orgs.models import OrgKind
+
+ExpertSort = Literal["id", "-id", "name", "-name", "capacity", "-capacity", "created_at", "-created_at",
+                     "updated_at", "-updated_at"]
+
+
+def saved(result: SavedExpert, now: Now) -> ExpertSaved:
+    return ExpertSaved(
+        expert=expert_read(result.profile, now),
+        skill_report=[resolution_read(r) for r in result.resolutions],
+        unrecognised_skills=result.unrecognised,
+    )
+
+
+class ExpertController(Controller):
+    path = "/api/v1/experts"
+    tags = ["experts"]
+
+    @get("/", sync_to_thread=True, summary="List experts", responses=problem_responses(400, 422))
+    def list_experts(
+        self,
+        db_session: DbSession,
+        now: Now,
+        skill: Annotated[str | None, QueryParameter(min_length=1, max_length=120,
+                                                    description="Skill slug, name or alias")] = None,
+        district: Annotated[str | None, QueryParameter(max_length=120, description="District code or name")] = None,
+        available_now: Annotated[bool | None, QueryParameter(description="Only experts who can take work now")] = None,
+        org_kind: Annotated[OrgKind | None, QueryParameter(description="Kind of the affiliation org")] = None,
+        active: Annotated[bool | None, QueryParameter()] = None,
+        q: SearchText = None,
+        sort: Annotated[ExpertSort, QueryParameter()] = "id",
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> ExpertPage:
+        filters = service.expert_filter(
+            db_session, skill=skill, district=district, available_at=now if available_now else None,
+            org_kind=org_kind, active=active, query=q,
+        )
+        experts, total = service.list_experts(db_session, filters, Window(limit=limit, offset=offset, sort=sort))
+        return ExpertPage(items=[expert_read(e, now) for e in experts], total=total, limit=limit, offset=offset)
+
+    @post("/", sync_to_thread=True, summary="Register an expert (user account and profile)",
+          responses=problem_responses(400, 409, 413, 422))
+    def create_expert(self, db_session: DbSession, now: Now, data: JSONBody[ExpertCreate]) -> ExpertSaved:
+        return saved(service.create_expert(db_session, data, now), now)
+
+    @get("/{expert_id:int}", sync_to_thread=True, summary="Read an expert", responses=problem_responses(400, 404))
+    def read_expert(self, db_session: DbSession, now: Now, expert_id: PathId) -> ExpertRead:
+        return expert_read(service.get_expert(db_session, expert_id), now)
+
+    @patch("/{expert_id:int}", sync_to_thread=True, summary="Update an expert (lists given replace lists held)",
+           responses=problem_responses(400, 404, 409, 413, 422))
+    def update_expert(self, db_session: DbSession, now: Now, expert_id: PathId, data: JSONBody[ExpertUpdate]) -> ExpertSaved:
+        return saved(service.update_expert(db_session, expert_id, data, now), now)

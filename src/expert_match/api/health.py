@@ -1,0 +1,27 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+from litestar.datastructures import State
+
+from expert_match import __version__
+from expert_match.db.engine import Database
+from expert_match.structs import Output
+
+
+class Health(Output):
+    status: str
+    version: str
+    database: str
+
+
+class HealthController(Controller):
+    path = "/health"
+    tags = ["health"]
+
+    @get("/", sync_to_thread=True, summary="Service and database health")
+    def health(self, state: State) -> Health:
+        database: Database = state.database
+        database.ping()
+        return Health(status="ok", version=__version__, database=database.dialect)

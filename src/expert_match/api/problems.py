@@ -1,0 +1,132 @@
+"""RFC 9457 problem details for every error, mapped from domain errors and Litestar exceptions once."""
+
+from __future__ import annotations
+
+import logging
+import re
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+
+from expert_match.errors import Conflict, DomainError, ImportFailed, InvalidReference, InvalidValue, NotFound
+
+log = logging.getLogger("expert_match.api")
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:expert-match:problem:"
+STATUS_BY_ERROR: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    InvalidReference: 422,
+    InvalidValue: 422,
+    ImportFailed: 422,
+}
+_MSGSPEC_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+_LEADING_FIELD = re.compile(r"^`(?P<field>[^`]+)`: (?P<message>.*)$", re.S)
+_UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<field>[^`]+)`$")
+
+
+class FieldError(msgspec.Struct, omit_defaults=True):
+    field: str | None
+    message: str
+    source: str | None = None
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """Problem details (RFC 9457) with a stable ``code`` and, for bad input, the fields at fault."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None
+    errors: list[FieldError] = []
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries so every documented error status shows the problem schema."""
+    return {
+        status: ResponseSpec(data_container=Problem, media_type=MEDIA_TYPE, description=HTTPStatus(status).phrase)
+        for status in statuses
+    }
+
+
+def problem_response(request: Request[Any, Any, Any], status: int, code: str, detail: str,
+                     errors: list[FieldError] | None = None, headers: dict[str, str] | None = None) -> Response[Problem]:
+    body = Problem(
+        type=TYPE_PREFIX + code,
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        code=code,
+        instance=request.url.path,
+        errors=errors or [],
+    )
+    return Response(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
+    status = next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(exc, cls)), 400)
+    errors = [FieldError(field=exc.field, message=exc.message)] if exc.field else []
+    if isinstance(exc, ImportFailed):
+        errors = [FieldError(field=f"{where}: {field}", message=msg) for where, field, msg in exc.problems]
+    return problem_response(request, status, exc.code, exc.message, errors)
+
+
+def handle_validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
+    errors = [field_error(item) for item in (exc.extra if isinstance(exc.extra, list) else [])]
+    named = ", ".join(e.field for e in errors if e.field)
+    detail = f"invalid input: {named}" if named else "invalid input"
+    if errors and not named:
+        detail = f"invalid input: {errors[0].message}"
+    return problem_response(request, 400, "validation_error", detail, errors)
+
+
+def handle_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    status = exc.status_code
+    code = re.sub(r"[^a-z0-9]+", "_", HTTPStatus(status).phrase.lower()).strip("_")
+    detail = exc.detail if exc.detail and exc.detail != HTTPStatus(status).phrase else HTTPStatus(status).description
+    return problem_response(request, status, code, detail, headers=exc.headers)
+
+
+def handle_unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    # Log the cause for operators; the client gets no stack trace or internals.
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(request, 500, "internal_error", "the server could not complete the request")
+
+
+def field_error(item: Any) -> FieldError:
+    """Turn Litestar's/msgspec's error entry into ``FieldError`` with a readable field path."""
+    if not isinstance(item, dict):
+        return FieldError(field=None, message=str(item))
+    message = str(item.get("message", ""))
+    source = item.get("source")
+    source = getattr(source, "value", source)
+    key = item.get("key")
+    if source == "body" and key == "data":
+        key = None  # Litestar names the whole body "data"; the msgspec path says where inside it
+    match = _MSGSPEC_PATH.match(message)
+    path = ""
+    if match:
+        message, path = match.group("message"), (match.group("path") or "")
+    field = path.lstrip(".") or (key if isinstance(key, str) and key else None)
+    if lead := _LEADING_FIELD.match(message):
+        field = ".".join(p for p in (field, lead.group("field")) if p)
+        message = lead.group("message")
+    elif unknown := _UNKNOWN_FIELD.match(message):
+        field = ".".join(p for p in (field, unknown.group("field")) if p)
+        message = "unknown field (not allowed)"
+    return FieldError(field=field, message=message, source=str(source) if source else None)
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: handle_domain_error,
+    ValidationException: handle_validation_error,
+    HTTPException: handle_http_error,
+    Exception: handle_unexpected_error,
+}

@@ -1,0 +1,56 @@
+"""``create_app(settings)``: the only module that wires the application together."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.datastructures import State
+
+from expert_match import __version__
+from expert_match.api.deps import provide_db_session, provide_now
+from expert_match.api.experts import ExpertController
+from expert_match.api.health import HealthController
+from expert_match.api.orgs import OrgController
+from expert_match.api.problems import EXCEPTION_HANDLERS
+from expert_match.api.skills import SkillController
+from expert_match.api.strict_body import strict_json_body
+from expert_match.db.engine import Database, create_database
+from expert_match.settings import Settings
+from expert_match.timeutil import Clock, SystemClock
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, database: Database | None = None) -> Litestar:
+    """Build the Litestar app. Tests pass their own ``clock`` and ``database``."""
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    owns_database = database is None
+    db = database or create_database(settings)
+
+    def dispose_database() -> None:
+        # A database handed in by the caller (tests, CLI) is the caller's to close.
+        if owns_database:
+            db.dispose()
+
+    return Litestar(
+        route_handlers=[HealthController, OrgController, ExpertController, SkillController],
+        dependencies={
+            "db_session": Provide(provide_db_session),
+            "now": Provide(provide_now, sync_to_thread=False),
+        },
+        state=State({"settings": settings, "database": db, "clock": clock or SystemClock()}),
+        exception_handlers=EXCEPTION_HANDLERS,
+        before_request=strict_json_body,
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="expert-match API",
+            version=__version__,
+            description="Expert matching and consultation tickets for Da Nang's digital-transformation programme.",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+        on_shutdown=[dispose_database],
+        debug=settings.debug,
+    )

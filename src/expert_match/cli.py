@@ -1,0 +1,137 @@
+"""The ``expert-match`` command: serve, migrate, load-fixtures, import-experts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from expert_match.db.engine import Database, create_database
+from expert_match.db.migrate import current_revision, head_revision, upgrade
+from expert_match.errors import DomainError, ImportFailed
+from expert_match.settings import Settings, SettingsError
+from expert_match.timeutil import SystemClock
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    command: Callable[[argparse.Namespace, Settings], int] = args.command
+    return command(args, settings)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="expert-match",
+        description="Expert matching and consultation tickets for Da Nang's digital-transformation programme. "
+        "The database comes from EXPERT_MATCH_DATABASE_URL (default: SQLite under var/).",
+    )
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    serve = sub.add_parser("serve", help="run the web service")
+    serve.add_argument("--host", help="address to bind (default: EXPERT_MATCH_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: EXPERT_MATCH_PORT or 8000)")
+    serve.set_defaults(command=cmd_serve)
+    migrate = sub.add_parser("migrate", help="create or upgrade the database schema")
+    migrate.set_defaults(command=cmd_migrate)
+    load = sub.add_parser("load-fixtures", help="load the Da Nang demo data (idempotent)")
+    load.set_defaults(command=cmd_load_fixtures)
+    imp = sub.add_parser("import-experts", help="import experts from a CSV or JSON file (all or nothing)")
+    imp.add_argument("file", type=Path, help="a .csv or .json file (format: README, 'Importing experts')")
+    imp.add_argument("--skip-existing", action="store_true", help="skip e-mails already registered")
+    imp.set_defaults(command=cmd_import_experts)
+    return parser
+
+
+def cmd_migrate(_args: argparse.Namespace, settings: Settings) -> int:
+    database = create_database(settings)
+    try:
+        before = current_revision(database)
+        upgrade(database)
+        after = current_revision(database)
+    finally:
+        database.dispose()
+    print(f"database at revision {after}" + (" (unchanged)" if before == after else f" (was {before})"))
+    return 0
+
+
+def cmd_load_fixtures(_args: argparse.Namespace, settings: Settings) -> int:
+    from expert_match.fixtures.loader import load_fixtures
+
+    def work(database: Database) -> int:
+        with database.writer.begin() as session:
+            report = load_fixtures(session, SystemClock().now())
+        for kind, created in report.created.items():
+            print(f"{kind:8} created {created:4}, already present {report.existing[kind]:4}")
+        return 0
+
+    return with_migrated_database(settings, work)
+
+
+def cmd_import_experts(args: argparse.Namespace, settings: Settings) -> int:
+    from expert_match.experts.importer import import_experts
+
+    if not args.file.is_file():
+        print(f"error: no such file: {args.file}", file=sys.stderr)
+        return 2
+
+    def work(database: Database) -> int:
+        try:
+            with database.writer.begin() as session:
+                report = import_experts(session, args.file, SystemClock().now(), skip_existing=args.skip_existing)
+        except ImportFailed as exc:
+            print(f"import refused, nothing was saved ({len(exc.problems)} problems):", file=sys.stderr)
+            for where, field, message in exc.problems:
+                print(f"  {where}: {field}: {message}", file=sys.stderr)
+            return 1
+        print(f"imported {report.created} experts, skipped {report.skipped} already registered")
+        for text, count in sorted(report.unrecognised_skills.items()):
+            print(f"  kept as free text (not in the skill taxonomy): {text!r} x{count}")
+        return 0
+
+    return with_migrated_database(settings, work)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from expert_match.app import create_app
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    database = create_database(settings)
+    if not at_head(database):
+        print("error: the database schema is not up to date; run `expert-match migrate` first", file=sys.stderr)
+        return 2
+    base = f"http://{host}:{port}"
+    print(f"expert-match on {base}\n  API docs:     {base}/schema\n  Swagger UI:   {base}/schema/swagger\n"
+          f"  OpenAPI JSON: {base}/schema/openapi.json\n  Experts:      {base}/api/v1/experts", flush=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    return 0
+
+
+def at_head(database: Database) -> bool:
+    return current_revision(database) == head_revision(database)
+
+
+def with_migrated_database(settings: Settings, work: Callable[[Database], int]) -> int:
+    database = create_database(settings)
+    try:
+        if not at_head(database):
+            print("error: the database schema is not up to date; run `expert-match migrate` first", file=sys.stderr)
+            return 2
+        return work(database)
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        database.dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

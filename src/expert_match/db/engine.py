@@ -1,0 +1,93 @@
+"""Engine and session factory for SQLite (default) and PostgreSQL (psycopg 3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from expert_match.settings import Settings
+
+# Per-connection execution option: how a SQLite transaction starts. Writers take the write lock at
+# BEGIN (IMMEDIATE) so a read-then-write transaction never fails half-way with SQLITE_BUSY; readers
+# start DEFERRED so they never wait for writers (WAL lets them read a snapshot).
+SQLITE_BEGIN = "expert_match_sqlite_begin"
+
+
+def normalize_database_url(url: str) -> str:
+    """Use psycopg 3 for ``postgresql://`` URLs, the driver this project tests against."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    """An engine and two session factories: ``writer`` for changes, ``reader`` for reads."""
+
+    engine: Engine
+    writer: sessionmaker[Session]
+    reader: sessionmaker[Session]
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def ping(self) -> None:
+        """Run a trivial query; raises when the database cannot be reached."""
+        with self.reader() as session:
+            session.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def create_database(settings: Settings) -> Database:
+    url = normalize_database_url(settings.database_url)
+    engine = _create_engine(url, settings)
+    reader_engine = engine.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
+    return Database(
+        engine=engine,
+        writer=sessionmaker(bind=engine, expire_on_commit=False),
+        reader=sessionmaker(bind=reader_engine, expire_on_commit=False),
+    )
+
+
+def _create_engine(url: str, settings: Settings) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": settings.sqlite_busy_timeout_ms / 1000},
+        pool_size=10,
+        max_overflow=20,
+    )
+    _install_sqlite_pragmas(engine, settings.sqlite_busy_timeout_ms)
+    return engine
+
+
+def _install_sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, decide where transactions begin (pysqlite's legacy mode
+        # runs SELECTs outside any transaction, which breaks read-then-write safety).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: an acknowledged commit survives power loss, not only a killed process.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        mode = connection.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")

@@ -1,0 +1,1 @@
+"""Expert profiles, their skills, availability and conflicts, and the skill taxonomy."""

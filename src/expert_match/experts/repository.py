@@ -1,0 +1,144 @@
+"""All SQL about experts and skills."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from expert_match.db.paging import Window, fetch_page, order_clauses
+from expert_match.experts.models import (
+    ExpertConflict,
+    ExpertDistrict,
+    ExpertLeave,
+    ExpertProfile,
+    ExpertSkill,
+    Skill,
+)
+from expert_match.orgs.models import Org, OrgKind, User
+
+EXPERT_SORTS = {
+    "id": ExpertProfile.id,
+    "name": ExpertProfile.search_key,
+    "capacity": ExpertProfile.capacity,
+    "created_at": ExpertProfile.created_at,
+    "updated_at": ExpertProfile.updated_at,
+}
+SKILL_SORTS = {"id": Skill.id, "slug": Skill.slug, "name_vi": Skill.name_vi, "name_en": Skill.name_en}
+
+_EXPERT_LOADS = (
+    selectinload(ExpertProfile.user),
+    selectinload(ExpertProfile.affiliation),
+    selectinload(ExpertProfile.skills).selectinload(ExpertSkill.skill),
+    selectinload(ExpertProfile.districts),
+    selectinload(ExpertProfile.leave),
+    selectinload(ExpertProfile.conflicts).selectinload(ExpertConflict.org),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ExpertFilter:
+    skill_id: int | None = None
+    district_code: str | None = None
+    available_at: datetime | None = None
+    org_kind: OrgKind | None = None
+    active: bool | None = None
+    search_key: str | None = None
+
+
+class ExpertRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, expert_id: int) -> ExpertProfile | None:
+        return self.session.scalar(select(ExpertProfile).where(ExpertProfile.id == expert_id).options(*_EXPERT_LOADS))
+
+    def get_by_user(self, user_id: int) -> ExpertProfile | None:
+        return self.session.scalar(
+            select(ExpertProfile).where(ExpertProfile.user_id == user_id).options(*_EXPERT_LOADS)
+        )
+
+    def by_user_ids(self, user_ids: Iterable[int]) -> dict[int, ExpertProfile]:
+        wanted = list(set(user_ids))
+        if not wanted:
+            return {}
+        rows = self.session.scalars(
+            select(ExpertProfile).where(ExpertProfile.user_id.in_(wanted)).options(*_EXPERT_LOADS)
+        )
+        return {p.user_id: p for p in rows}
+
+    def add(self, profile: ExpertProfile) -> ExpertProfile:
+        self.session.add(profile)
+        return profile
+
+    def list(self, filters: ExpertFilter, window: Window) -> tuple[list[ExpertProfile], int]:
+        query = select(ExpertProfile).options(*_EXPERT_LOADS)
+        if filters.skill_id is not None:
+            query = query.where(
+                exists().where(ExpertSkill.expert_id == ExpertProfile.id, ExpertSkill.skill_id == filters.skill_id)
+            )
+        if filters.district_code is not None:
+            query = query.where(
+                exists().where(
+                    ExpertDistrict.expert_id == ExpertProfile.id,
+                    ExpertDistrict.district_code == filters.district_code,
+                )
+            )
+        if filters.available_at is not None:
+            at = filters.available_at
+            # Ticket load joins this filter when tickets exist (workflow issue); until then the
+            # rules are: active, some capacity, and no leave period covering the moment.
+            query = query.where(
+                ExpertProfile.active.is_(True),
+                ExpertProfile.capacity > 0,
+                ~exists().where(
+                    ExpertLeave.expert_id == ExpertProfile.id, ExpertLeave.starts_at <= at, ExpertLeave.ends_at > at
+                ),
+            )
+        if filters.org_kind is not None:
+            query = query.where(
+                exists().where(Org.id == ExpertProfile.affiliation_org_id, Org.kind == filters.org_kind)
+            )
+        if filters.active is not None:
+            query = query.where(ExpertProfile.active.is_(filters.active))
+        if filters.search_key:
+            query = query.where(ExpertProfile.search_key.contains(filters.search_key, autoescape=True))
+        return fetch_page(self.session, query, window, order_clauses(window.sort, EXPERT_SORTS, ExpertProfile.id))
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(ExpertProfile)) or 0
+
+    def user_has_profile(self, user: User) -> bool:
+        return self.session.scalar(select(exists().where(ExpertProfile.user_id == user.id))) or False
+
+
+class SkillRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, skill_id: int) -> Skill | None:
+        return self.session.get(Skill, skill_id)
+
+    def get_by_slug(self, slug: str) -> Skill | None:
+        return self.session.scalar(select(Skill).where(Skill.slug == slug))
+
+    def all(self) -> list[Skill]:
+        return list(self.session.scalars(select(Skill).order_by(Skill.id)))
+
+    def add(self, skill: Skill) -> Skill:
+        self.session.add(skill)
+        return skill
+
+    def list(self, search_key: str | None, category: str | None, window: Window) -> tuple[list[Skill], int]:
+        query = select(Skill)
+        if category is not None:
+            query = query.where(Skill.category == category)
+        if search_key:
+            query = query.where(Skill.search_key.contains(search_key, autoescape=True))
+        return fetch_page(self.session, query, window, order_clauses(window.sort, SKILL_SORTS, Skill.id))
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(Skill)) or 0

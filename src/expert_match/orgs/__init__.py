@@ -1,0 +1,1 @@
+"""Orgs (agencies, wards, businesses, community teams) and the people who belong to them."""

@@ -1,0 +1,62 @@
+"""Shared msgspec building blocks for the feature ``schemas.py`` modules.
+
+Every input Struct derives from ``Input``: unknown fields are refused (no mass assignment), and
+every string is NFC-composed with look-alike and invisible characters replaced before any rule
+sees it, so stored Vietnamese text has exactly one form.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+
+from expert_match.matching.text import nfc
+
+MAX_ID = 2**31 - 1
+
+Id = Annotated[int, msgspec.Meta(ge=1, le=MAX_ID, description="Numeric id")]
+ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+LongText = Annotated[str, msgspec.Meta(max_length=5000)]
+Email = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=3,
+        max_length=254,
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        description="E-mail address",
+        examples=["lan.nguyen@chuyengia.danang.example"],
+    ),
+]
+Code = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=2,
+        max_length=64,
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+        description="Stable lowercase key: letters, digits and hyphens",
+    ),
+]
+
+
+class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base of request bodies: strings cleaned to NFC, blank required text refused."""
+
+    def __post_init__(self) -> None:
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                cleaned = nfc(value).strip()
+                if not cleaned and value:
+                    raise ValueError(f"`{name}`: must not be blank")
+                setattr(self, name, cleaned)
+            elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+                setattr(self, name, [nfc(v).strip() for v in value])
+
+
+class Output(msgspec.Struct, kw_only=True):
+    """Base of response bodies."""
+
+
+def to_builtins(value: Any) -> Any:
+    return msgspec.to_builtins(value)

@@ -1,0 +1,104 @@
+"""Test databases: a migrated SQLite file always, and a fresh PostgreSQL database when
+``EXPERT_MATCH_TEST_POSTGRES_URL`` is set (``.ci/run`` sets it and fails if the server is down).
+
+Each backend is built once per test session with ``alembic upgrade head`` and emptied after
+every test, so tests see an empty, migrated database and never each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from expert_match.app import create_app
+from expert_match.db.engine import Database, create_database, normalize_database_url
+from expert_match.db.migrate import upgrade
+from expert_match.db.models import metadata
+from expert_match.settings import Settings
+from expert_match.timeutil import FixedClock
+
+POSTGRES_ENV = "EXPERT_MATCH_TEST_POSTGRES_URL"
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 09:00 in Da Nang
+
+
+def postgres_admin_url() -> str | None:
+    return os.environ.get(POSTGRES_ENV) or None
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """Create a database of its own for this run and drop it afterwards."""
+    admin_url = postgres_admin_url()
+    if admin_url is None:
+        pytest.skip(f"{POSTGRES_ENV} is not set")
+    name = f"expert_match_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalize_database_url(admin_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(normalize_database_url(admin_url)).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def migrated(request: pytest.FixtureRequest) -> Iterator[Database]:
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
+    database = create_database(Settings(database_url=url))
+    upgrade(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def database(migrated: Database) -> Iterator[Database]:
+    yield migrated
+    empty_all_tables(migrated)
+
+
+def empty_all_tables(database: Database) -> None:
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    with database.engine.begin() as conn:
+        if database.dialect == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture
+def settings(migrated: Database) -> Settings:
+    return Settings(database_url=str(migrated.engine.url.render_as_string(hide_password=False)), max_body_bytes=64 * 1024)
+
+
+@pytest.fixture
+def client(database: Database, settings: Settings, clock: FixedClock) -> Iterator[TestClient]:
+    app = create_app(settings, clock=clock, database=database)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[1]

@@ -1,0 +1,61 @@
+"""Vietnamese text keys (matching/text.py), with the pitfalls measured in research/vietnamese.md §1."""
+
+import unicodedata
+
+import pytest
+
+from expert_match.matching.text import clean_text, fold, fold_key, nfc, normalize, tone_old_style
+
+
+def test_nfc_composes_nfd_input():
+    nfd = unicodedata.normalize("NFD", "Chuyển đổi số")
+    assert len(nfd) > len("Chuyển đổi số")
+    assert nfc(nfd) == "Chuyển đổi số"
+
+
+@pytest.mark.parametrize("lookalike", ["Ðà Nẵng", "\u0189à Nẵng"])
+def test_nfc_replaces_lookalike_d(lookalike):
+    assert nfc(lookalike) == "Đà Nẵng"
+
+
+def test_nfc_drops_invisible_characters_and_nbsp():
+    assert nfc("\ufeffĐà\u200b Nẵng\u00a0city") == "Đà Nẵng city"
+
+
+def test_clean_text_collapses_spaces():
+    assert clean_text("  Phường \t Hòa   Cường Bắc \n") == "Phường Hòa Cường Bắc"
+
+
+@pytest.mark.parametrize(
+    ("new_style", "old_style"),
+    [("hoà", "hòa"), ("Hoà Vang", "Hòa Vang"), ("thuý", "thúy"), ("khoẻ", "khỏe"), ("uỷ ban", "ủy ban")],
+)
+def test_tone_marks_move_to_the_old_style_position(new_style, old_style):
+    assert tone_old_style(new_style) == old_style
+    assert normalize(new_style) == normalize(old_style)
+
+
+@pytest.mark.parametrize("word", ["quý", "hoàng", "khuya", "thuyền", "hoặc", "người", "khuỵu"])
+def test_tone_placement_leaves_closed_syllables_alone(word):
+    assert tone_old_style(word) == word
+
+
+def test_fold_maps_d_bar_which_unicode_does_not_decompose():
+    assert unicodedata.decomposition("đ") == ""
+    assert fold("Đổi số ĐÀ NẴNG") == "doi so da nang"
+
+
+def test_fold_is_the_same_for_accented_nfd_and_lookalike_input():
+    forms = ["Đà Nẵng", "ĐÀ NẴNG", "Ðà Nẵng", unicodedata.normalize("NFD", "Đà Nẵng")]
+    assert {fold(f) for f in forms} == {"da nang"}
+
+
+def test_fold_key_unifies_i_and_y_spellings_and_punctuation():
+    assert fold_key("chữ kí số") == fold_key("Chữ ký số") == fold_key("CHU KY SO") == "chu ki so"
+    assert fold_key("qui định") == fold_key("quy định")
+    assert fold_key("Số hóa hồ sơ, tài liệu") == "so hoa ho so tai lieu"
+
+
+def test_fold_key_keeps_distinct_words_distinct():
+    assert fold_key("cấp") == fold_key("cáp")  # folding is lossy by design (research §1) ...
+    assert normalize("cấp") != normalize("cáp")  # ... which is why the accented key is kept too

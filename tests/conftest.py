@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from expert_match.app import create_app
 from expert_match.db.engine import Database, create_database, normalize_database_url
 from expert_match.db.migrate import upgrade
-from expert_match.db.models import metadata
+from expert_match.migrations.metadata import metadata
 from expert_match.settings import Settings
 from expert_match.timeutil import FixedClock
 

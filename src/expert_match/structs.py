@@ -7,7 +7,8 @@ sees it, so stored Vietnamese text has exactly one form.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import re
+from typing import Annotated
 
 import msgspec
 
@@ -58,5 +59,24 @@ class Output(msgspec.Struct, kw_only=True):
     """Base of response bodies."""
 
 
-def to_builtins(value: Any) -> Any:
-    return msgspec.to_builtins(value)
+_AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
+_LEADING_FIELD = re.compile(r"^`(?P<field>[^`]+)`: (?P<message>.*)$", re.S)
+_UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<field>[^`]+)`$")
+
+
+def split_validation_error(text: str) -> tuple[str | None, str]:
+    """Split a msgspec error into (field path, message).
+
+    >>> split_validation_error("Expected `int` <= 5 - at `$.skills[0].level`")
+    ('skills[0].level', 'Expected `int` <= 5')
+    >>> split_validation_error("Object contains unknown field `salary` - at `$`")
+    ('salary', 'unknown field (not allowed)')
+    """
+    match = _AT_PATH.match(text)
+    message, path = (match.group("message"), match.group("path") or "") if match else (text, "")
+    field = path.lstrip(".") or None
+    if lead := _LEADING_FIELD.match(message):  # raised by Input.__post_init__
+        return ".".join(p for p in (field, lead.group("field")) if p), lead.group("message")
+    if unknown := _UNKNOWN_FIELD.match(message):
+        return ".".join(p for p in (field, unknown.group("field")) if p), "unknown field (not allowed)"
+    return field, message

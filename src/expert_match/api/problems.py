@@ -13,6 +13,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
 from expert_match.errors import Conflict, DomainError, ImportFailed, InvalidReference, InvalidValue, NotFound
+from expert_match.structs import split_validation_error
 
 log = logging.getLogger("expert_match.api")
 
@@ -25,9 +26,6 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     InvalidValue: 422,
     ImportFailed: 422,
 }
-_MSGSPEC_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
-_LEADING_FIELD = re.compile(r"^`(?P<field>[^`]+)`: (?P<message>.*)$", re.S)
-_UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<field>[^`]+)`$")
 
 
 class FieldError(msgspec.Struct, omit_defaults=True):
@@ -104,23 +102,13 @@ def field_error(item: Any) -> FieldError:
     """Turn Litestar's/msgspec's error entry into ``FieldError`` with a readable field path."""
     if not isinstance(item, dict):
         return FieldError(field=None, message=str(item))
-    message = str(item.get("message", ""))
     source = item.get("source")
     source = getattr(source, "value", source)
+    field, message = split_validation_error(str(item.get("message", "")))
     key = item.get("key")
-    if source == "body" and key == "data":
-        key = None  # Litestar names the whole body "data"; the msgspec path says where inside it
-    match = _MSGSPEC_PATH.match(message)
-    path = ""
-    if match:
-        message, path = match.group("message"), (match.group("path") or "")
-    field = path.lstrip(".") or (key if isinstance(key, str) and key else None)
-    if lead := _LEADING_FIELD.match(message):
-        field = ".".join(p for p in (field, lead.group("field")) if p)
-        message = lead.group("message")
-    elif unknown := _UNKNOWN_FIELD.match(message):
-        field = ".".join(p for p in (field, unknown.group("field")) if p)
-        message = "unknown field (not allowed)"
+    # Litestar names the whole body "data"; for parameters the key is the parameter's name.
+    if field is None and isinstance(key, str) and key and not (source == "body" and key == "data"):
+        field = key
     return FieldError(field=field, message=message, source=str(source) if source else None)
 
 

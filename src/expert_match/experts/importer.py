@@ -26,7 +26,7 @@ from expert_match.experts.schemas import ExpertCreate
 from expert_match.experts.service import create_expert
 from expert_match.experts.skill_service import load_taxonomy
 from expert_match.orgs.repository import OrgRepository, UserRepository
-from expert_match.structs import Code
+from expert_match.structs import Code, split_validation_error
 
 VIETNAM_TIME = timezone(timedelta(hours=7))
 MAX_RECORDS = 100_000
@@ -109,8 +109,8 @@ def parse_file(path: Path, problems: list[tuple[str, str, str]]) -> list[tuple[s
         try:
             records.append((where, msgspec.convert(row, ExpertRecord, strict=False)))
         except msgspec.ValidationError as exc:
-            field, message = split_validation_message(str(exc))
-            problems.append((where, field, message))
+            field, message = split_validation_error(str(exc))
+            problems.append((where, field or "-", message))
         except (ValueError, TypeError) as exc:
             problems.append((where, "-", str(exc)))
     return records
@@ -214,11 +214,6 @@ def parse_moment(text: str, *, end_of_day: bool) -> datetime:
     except ValueError:
         raise ValueError(f"unavailable: {text!r} is not an ISO date or date-time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM_TIME)
-
-
-def split_validation_message(message: str) -> tuple[str, str]:
-    text, _, path = message.partition(" - at `$")
-    return (path.rstrip("`").lstrip(".") or "-"), text
 
 
 def check_duplicate_emails(records: list[tuple[str, ExpertRecord]], problems: list[tuple[str, str, str]]) -> None:

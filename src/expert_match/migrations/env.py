@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from expert_match.db.models import metadata
+from expert_match.migrations.metadata import metadata
 
 config = context.config
 engine = config.attributes["engine"]

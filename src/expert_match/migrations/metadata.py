@@ -1,4 +1,6 @@
-"""Imports every feature's models so ``metadata`` is complete (Alembic and test setup use it)."""
+"""Every feature's models in one ``metadata`` (Alembic and the test setup use it).
+
+Lives beside the migrations because it is the one place allowed to import every feature."""
 
 from expert_match.db.base import Base
 from expert_match.experts import models as _experts  # noqa: F401

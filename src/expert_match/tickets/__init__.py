@@ -1,0 +1,1 @@
+"""Consultation tickets: workflow table, offers, SLA, history. Filled by the ticket-workflow issue."""

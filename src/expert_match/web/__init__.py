@@ -1,0 +1,1 @@
+"""Server-rendered pages (Jinja, Vietnamese first). Filled by the web-interface issue."""

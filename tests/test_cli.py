@@ -1,0 +1,60 @@
+"""The ``expert-match`` command as operators script it (names and exit codes are relied on)."""
+
+import json
+
+import pytest
+
+from expert_match.cli import main
+
+
+@pytest.fixture
+def cli_db(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("EXPERT_MATCH_DATABASE_URL", url)
+    return url
+
+
+def test_commands_refuse_an_unmigrated_database(cli_db, capsys):
+    assert main(["load-fixtures"]) == 2
+    assert "expert-match migrate" in capsys.readouterr().err
+
+
+def test_migrate_is_idempotent(cli_db, capsys):
+    assert main(["migrate"]) == 0
+    assert "was None" in capsys.readouterr().out
+    assert main(["migrate"]) == 0
+    assert "unchanged" in capsys.readouterr().out
+
+
+def test_load_fixtures_twice_creates_then_finds_everything(cli_db, capsys):
+    main(["migrate"])
+    capsys.readouterr()
+    assert main(["load-fixtures"]) == 0
+    first = capsys.readouterr().out
+    assert "experts  created  320, already present    0" in first
+    assert main(["load-fixtures"]) == 0
+    assert "experts  created    0, already present  320" in capsys.readouterr().out
+
+
+def test_import_experts_reports_line_and_field(cli_db, tmp_path, capsys):
+    main(["migrate"])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("email,display_name,headline,capacity\na@x.vn,Lê A,Chuyên gia,nhiều\n", encoding="utf-8")
+    assert main(["import-experts", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "nothing was saved" in err
+    assert "line 2: capacity" in err
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps([{"email": "a@x.vn", "display_name": "Lê A", "headline": "Chuyên gia",
+                                 "skills": [{"name": "Kỹ năng lạ"}]}]), encoding="utf-8")
+    assert main(["import-experts", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert "imported 1 experts" in out
+    assert "'Kỹ năng lạ'" in out
+    assert main(["import-experts", str(tmp_path / "missing.csv")]) == 2
+
+
+def test_bad_setting_is_reported(monkeypatch, capsys):
+    monkeypatch.setenv("EXPERT_MATCH_PORT", "abc")
+    assert main(["migrate"]) == 2
+    assert "EXPERT_MATCH_PORT" in capsys.readouterr().err

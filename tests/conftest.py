@@ -66,6 +66,32 @@ def migrated(request: pytest.FixtureRequest) -> Iterator[Database]:
     database.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A brand-new database with no tables (for migration tests), on each engine."""
+    if request.param == "sqlite":
+        database = create_database(Settings(database_url=f"sqlite:///{tmp_path / 'empty.sqlite3'}"))
+        yield database
+        database.dispose()
+        return
+    admin_url = postgres_admin_url()
+    if admin_url is None:
+        pytest.skip(f"{POSTGRES_ENV} is not set")
+    name = f"expert_match_empty_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalize_database_url(admin_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(normalize_database_url(admin_url)).set(database=name).render_as_string(hide_password=False)
+    database = create_database(Settings(database_url=url))
+    try:
+        yield database
+    finally:
+        database.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture
 def database(migrated: Database) -> Iterator[Database]:
     yield migrated

@@ -1,5 +1,7 @@
 """Cross-cutting error behaviour: every error is problem+json with the right status."""
 
+import pytest
+
 from tests.builders import expert_body
 
 
@@ -9,6 +11,31 @@ def test_oversized_body_is_413_and_saves_nothing(client, settings):
     assert response.status_code == 413
     assert response.headers["content-type"].startswith("application/problem+json")
     assert client.get("/api/v1/experts").json()["total"] == 0
+
+
+# (method, OpenAPI path template, a concrete path)
+BODY_ROUTES = [
+    ("post", "/api/v1/orgs", "/api/v1/orgs"),
+    ("patch", "/api/v1/orgs/{org_id}", "/api/v1/orgs/1"),
+    ("post", "/api/v1/experts", "/api/v1/experts"),
+    ("patch", "/api/v1/experts/{expert_id}", "/api/v1/experts/1"),
+    ("post", "/api/v1/skills", "/api/v1/skills"),
+    ("patch", "/api/v1/skills/{skill_id}", "/api/v1/skills/1"),
+]
+
+
+def test_every_route_with_a_body_is_covered_below(client):
+    paths = client.get("/schema/openapi.json").json()["paths"]
+    with_body = {(method, path) for path, item in paths.items() for method, op in item.items() if "requestBody" in op}
+    assert with_body == {(method, template) for method, template, _ in BODY_ROUTES}
+
+
+@pytest.mark.parametrize(("method", "template", "path"), BODY_ROUTES)
+def test_oversized_body_is_413_on_every_body_route(client, settings, method, template, path):
+    raw = b'{"name": "' + b"x" * settings.max_body_bytes + b'"}'
+    response = client.request(method, path, content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["code"] == "request_entity_too_large"
 
 
 def test_unknown_route_and_method_are_problems(client):

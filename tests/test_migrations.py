@@ -21,18 +21,15 @@ def test_migrated_schema_matches_the_models(migrated):
     assert diff == []
 
 
-def test_downgrade_and_upgrade_round_trip(tmp_path):
-    database = create_database(Settings(database_url=f"sqlite:///{tmp_path / 'roundtrip.sqlite3'}"))
-    try:
-        upgrade(database)
-        assert "expert_profiles" in inspect(database.engine).get_table_names()
-        downgrade(database, "base")
-        assert "expert_profiles" not in inspect(database.engine).get_table_names()
-        upgrade(database)
-        upgrade(database)  # a second upgrade is a no-op
-        assert current_revision(database) == head_revision(database)
-    finally:
-        database.dispose()
+def test_upgrade_downgrade_upgrade_on_an_empty_database(empty_database):
+    assert current_revision(empty_database) is None
+    upgrade(empty_database)
+    assert "expert_profiles" in inspect(empty_database.engine).get_table_names()
+    downgrade(empty_database, "base")
+    assert "expert_profiles" not in inspect(empty_database.engine).get_table_names()
+    upgrade(empty_database)
+    upgrade(empty_database)  # a second upgrade is a no-op
+    assert current_revision(empty_database) == head_revision(empty_database)
 
 
 def test_sqlite_runs_in_wal_with_full_sync_and_foreign_keys(tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import ExitStack, contextmanager
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,23 +39,28 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """Create a database of its own for this run and drop it afterwards."""
+@contextmanager
+def temporary_postgres_database(prefix: str) -> Iterator[str]:
+    """A database of its own on the test server, dropped afterwards; skips without the server URL."""
     admin_url = postgres_admin_url()
     if admin_url is None:
         pytest.skip(f"{POSTGRES_ENV} is not set")
-    name = f"expert_match_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(normalize_database_url(admin_url), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(normalize_database_url(admin_url)).set(database=name).render_as_string(hide_password=False)
     try:
-        yield url
+        yield make_url(normalize_database_url(admin_url)).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    with temporary_postgres_database("expert_match_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -69,27 +75,14 @@ def migrated(request: pytest.FixtureRequest) -> Iterator[Database]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """A brand-new database with no tables (for migration tests), on each engine."""
-    if request.param == "sqlite":
-        database = create_database(Settings(database_url=f"sqlite:///{tmp_path / 'empty.sqlite3'}"))
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        else:
+            url = stack.enter_context(temporary_postgres_database("expert_match_empty"))
+        database = create_database(Settings(database_url=url))
+        stack.callback(database.dispose)
         yield database
-        database.dispose()
-        return
-    admin_url = postgres_admin_url()
-    if admin_url is None:
-        pytest.skip(f"{POSTGRES_ENV} is not set")
-    name = f"expert_match_empty_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalize_database_url(admin_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(normalize_database_url(admin_url)).set(database=name).render_as_string(hide_password=False)
-    database = create_database(Settings(database_url=url))
-    try:
-        yield database
-    finally:
-        database.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture

@@ -30,8 +30,6 @@ class Settings:
     # JSON bodies are small (a profile, a ticket); anything larger is refused with 413.
     max_body_bytes: int = 64 * 1024
     sqlite_busy_timeout_ms: int = 10_000
-    page_size_max: int = 200
-    skill_match_threshold: int = 88
     log_level: str = "INFO"
 
     @classmethod

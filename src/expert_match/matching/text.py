@@ -118,3 +118,122 @@ def fold_key(text: str) -> str:
     folded = re.sub(r"[^\w]+", " ", fold(text).replace("_", " "))
     folded = _QUI.sub("quy", _Y_AFTER_ONSET.sub(r"\1i", folded))
     return _SPACES.sub(" ", folded).strip()
+
+
+# --- Legacy 8-bit Vietnamese (TCVN3/ABC and VNI-Windows fonts read as Latin-1) -----------------
+# TCVN3: 67 lowercase letters and 7 capitals, one Latin-1 character each (same table as glibc's
+# iconv TCVN5712-1). The soft hyphen U+00AD is the letter "ư" here, which is why legacy text is
+# decoded before invisible characters are cleaned.
+_TCVN3_SRC = "¸µ¶·¹¨¾»¼½Æ©ÊÇÈÉË®ÐÌÎÏÑªÕÒÓÔÖÝ×ØÜÞãßáâä«èåæçé¬íêëìîóïñòô\u00adøõö÷ùýúûüþ¡¢§£¤¥¦"
+_TCVN3_DST = "áàảãạăắằẳẵặâấầẩẫậđéèẻẽẹêếềểễệíìỉĩịóòỏõọôốồổỗộơớờởỡợúùủũụưứừửữựýỳỷỹỵĂÂĐÊÔƠƯ"
+_TCVN3 = str.maketrans(_TCVN3_SRC, _TCVN3_DST)
+# VNI: a base vowel followed by a Latin-1 "mark" character; ơ, ư, đ and some i/y forms are single.
+_VNI_MARKS = {
+    "ù": "\u0301", "ø": "\u0300", "û": "\u0309", "õ": "\u0303", "ï": "\u0323",
+    "â": "\u0302", "á": "\u0302\u0301", "à": "\u0302\u0300", "å": "\u0302\u0309", "ã": "\u0302\u0303",
+    "ä": "\u0302\u0323", "ê": "\u0306", "é": "\u0306\u0301", "è": "\u0306\u0300", "ú": "\u0306\u0309",
+    "ü": "\u0306\u0303", "ë": "\u0306\u0323",
+}
+_VNI_MARKS.update({k.upper(): v for k, v in list(_VNI_MARKS.items())})
+_VNI_SINGLE = {"ô": "ơ", "ö": "ư", "ñ": "đ", "í": "í", "ì": "ì", "æ": "ỉ", "ó": "ĩ", "ò": "ị", "î": "ỵ"}
+_VNI_SINGLE.update({k.upper(): v.upper() for k, v in list(_VNI_SINGLE.items())})
+_VNI = re.compile("([aeiouyAEIOUYôöÔÖ])([" + "".join(_VNI_MARKS) + "])|([" + "".join(_VNI_SINGLE) + "])")
+_VIETNAMESE_LETTER = re.compile("[ĂăĐđĨĩŨũƠơƯư\u1ea0-\u1ef9]")
+_TCVN3_SIGN = re.compile("[µ¸¶·¹¨¾»¼½©®ª×ÇÐÞß«¬\u00ad÷þ¡¢§£¤¥¦]")
+_VNI_SIGN = re.compile("[aeouyAEOUY][ùøûõïÙØÛÕÏ]|[ñÑ][aeiouyAEIOUY]")
+
+
+def detect_legacy(text: str) -> str:
+    """Which encoding ``text`` was typed in: ``"unicode"``, ``"tcvn3"``, ``"vni"`` or ``"unknown"``.
+
+    >>> detect_legacy("Thµnh phè §µ N½ng"), detect_legacy("Thaønh phoá Ñaø Naüng")
+    ('tcvn3', 'vni')
+    >>> detect_legacy("chuyen doi so"), detect_legacy("Café crème à São Paulo"), detect_legacy("Đà Nẵng")
+    ('unknown', 'unknown', 'unicode')
+    """
+    if _VIETNAMESE_LETTER.search(text):
+        return "unicode"
+    tcvn3, vni = len(_TCVN3_SIGN.findall(text)), len(_VNI_SIGN.findall(text))
+    if max(tcvn3, vni) < 2:
+        return "unknown"  # ASCII, unaccented Vietnamese, or another Latin-script language
+    return "tcvn3" if tcvn3 > vni else "vni"
+
+
+def decode_tcvn3(text: str) -> str:
+    return text.translate(_TCVN3)
+
+
+def decode_vni(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        if match.group(3):
+            return _VNI_SINGLE[match.group(3)]
+        base = _VNI_SINGLE.get(match.group(1), match.group(1))
+        return unicodedata.normalize("NFC", base + _VNI_MARKS[match.group(2)])
+
+    return _VNI.sub(replace, text)
+
+
+def fix_legacy(text: str) -> str:
+    """Decode TCVN3 or VNI text when detected; anything else is returned unchanged.
+
+    >>> fix_legacy("Thµnh phè §µ N½ng") == fix_legacy("Thaønh phoá Ñaø Naüng") == "Thành phố Đà Nẵng"
+    True
+    >>> fix_legacy("ph\\u00adêng Hßa C\\u00adêng")
+    'phường Hòa Cường'
+    """
+    kind = detect_legacy(text)
+    if kind == "tcvn3":
+        return decode_tcvn3(text)
+    if kind == "vni":
+        return decode_vni(text)
+    return text
+
+
+# --- Abbreviations officials type in tickets ------------------------------------------------
+# Keyed by the folded abbreviation; the expansion is added next to it (the abbreviation stays,
+# since experts' skills list it too). "ANTT" is left out: it means both an ninh trật tự (public
+# order) and an ninh thông tin (information security).
+ABBREVIATIONS = {
+    "cks": "chữ ký số",
+    "attt": "an toàn thông tin",
+    "dvc": "dịch vụ công",
+    "dvctt": "dịch vụ công trực tuyến",
+    "tthc": "thủ tục hành chính",
+    "csdl": "cơ sở dữ liệu",
+    "ubnd": "ủy ban nhân dân",
+    "hdnd": "hội đồng nhân dân",
+    "cds": "chuyển đổi số",
+    "cntt": "công nghệ thông tin",
+    "httt": "hệ thống thông tin",
+    "cccd": "căn cước công dân",
+    "tslcd": "truyền số liệu chuyên dùng",
+    "qlvb": "quản lý văn bản",
+    "hddt": "hóa đơn điện tử",
+    "tmdt": "thương mại điện tử",
+    "bhxh": "bảo hiểm xã hội",
+    "bhyt": "bảo hiểm y tế",
+    "dnnvv": "doanh nghiệp nhỏ và vừa",
+    "cchc": "cải cách hành chính",
+    "cpdt": "chính phủ điện tử",
+    "bvdlcn": "bảo vệ dữ liệu cá nhân",
+    "vneid": "định danh điện tử",
+    "lgsp": "nền tảng tích hợp chia sẻ dữ liệu",
+    "ndxp": "nền tảng tích hợp chia sẻ dữ liệu quốc gia",
+    "ioc": "trung tâm giám sát điều hành thông minh",
+    "gis": "hệ thống thông tin địa lý bản đồ số",
+}
+_WORD = re.compile(r"\w+")
+
+
+def expand_abbreviations(text: str) -> str:
+    """Append the expansion after each known abbreviation (case- and diacritic-insensitive).
+
+    >>> expand_abbreviations("Lỗi CKS khi nộp hồ sơ DVCTT")
+    'Lỗi CKS (chữ ký số) khi nộp hồ sơ DVCTT (dịch vụ công trực tuyến)'
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        expansion = ABBREVIATIONS.get(fold(match.group(0)))
+        return f"{match.group(0)} ({expansion})" if expansion else match.group(0)
+
+    return _WORD.sub(replace, text)

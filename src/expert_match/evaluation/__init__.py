@@ -1,0 +1,1 @@
+"""Offline evaluation of the matcher: the reviewer-assignment gold standard and ranking sets."""

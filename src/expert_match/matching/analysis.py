@@ -1,0 +1,109 @@
+"""Turn text into weighted terms: syllable uni/bigrams on an accented and a folded key.
+
+Why this shape (measured in shared/research/vietnamese.md §2): word segmenters gain at most one
+ticket in 26 on clean text and collapse on text typed without diacritics, while syllable bigrams
+already capture "đổi số", "vụ công". Two blocks, one on the accented key and one on the folded key,
+let "chuyen doi so" meet "chuyển đổi số" without losing the difference between "cấp" and "cáp".
+There is no generic stopword list: every public Vietnamese list deletes domain words (số, chính,
+mới). Inverse document frequency does that job for function words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+from expert_match.matching.text import expand_abbreviations, fix_legacy, fold, nfc, normalize
+
+ACCENTED = "a"
+FOLDED = "f"
+_TOKEN = re.compile(r"[^\W_]+")
+# Letters only Vietnamese uses (ă â đ ê ô ơ ư and the tone-marked vowels of U+1EA0..U+1EF9):
+# an "é" in an English abstract must not switch the accented block on.
+_VIETNAMESE = re.compile("[ĂăÂâĐđÊêÔôƠơƯưĨĩŨũ\u1ea0-\u1ef9]")
+
+
+@lru_cache(maxsize=200_000)
+def _fold_token(token: str) -> str:
+    return fold(token)
+
+
+@lru_cache(maxsize=200_000)
+def _light_stem(token: str) -> str:
+    """Plural/verb-form stripping for English words (an "S-stemmer"); Vietnamese syllables are short
+    and never end in these suffixes, so they pass unchanged."""
+    if len(token) <= 4 or not token.isascii():
+        return token
+    if token.endswith("ies") and len(token) > 5:
+        return token[:-3] + "y"
+    if token.endswith("sses"):
+        return token[:-2]
+    if token.endswith("s") and not token.endswith(("ss", "us", "is")):
+        return token[:-1]
+    return token
+
+
+@dataclass(frozen=True, slots=True)
+class Analyzer:
+    """Text -> term counts per block. Hyperparameters only; the analyzer has no fitted state.
+
+    Parameters
+    ----------
+    ngram_max : int
+        Longest n-gram of syllables (1 = unigrams only, 2 = uni- and bigrams).
+    stem : bool
+        Strip English plural endings on the folded block ("networks" -> "network").
+
+    Examples
+    --------
+    >>> terms = Analyzer().terms("Chữ ký số")
+    >>> sorted(terms[ACCENTED])
+    ['chữ', 'chữ ký', 'ký', 'ký số', 'số']
+    >>> sorted(terms[FOLDED])
+    ['chu', 'chu ky', 'ky', 'ky so', 'so']
+    """
+
+    ngram_max: int = 2
+    stem: bool = False
+
+    def prepare(self, text: str) -> str:
+        """The canonical accented form: legacy encodings decoded, NFC, abbreviations expanded."""
+        return normalize(expand_abbreviations(fix_legacy(text)))
+
+    def tokens(self, text: str) -> tuple[list[str], list[str]]:
+        accented = _TOKEN.findall(self.prepare(text))
+        folded = [_fold_token(t) for t in accented]
+        if self.stem:
+            folded = [_light_stem(t) for t in folded]
+        return accented, folded
+
+    def terms(self, text: str) -> dict[str, Counter[str]]:
+        """Term counts per block. Cached: evaluation and refits analyse the same texts again;
+        callers must not mutate the result."""
+        return _cached_terms(self, text)
+
+    def _terms(self, text: str) -> dict[str, Counter[str]]:
+        accented, folded = self.tokens(text)
+        return {ACCENTED: self._ngrams(accented), FOLDED: self._ngrams(folded)}
+
+    def _ngrams(self, tokens: list[str]) -> Counter[str]:
+        counts = Counter(tokens)
+        for n in range(2, self.ngram_max + 1):
+            counts.update(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+        return counts
+
+
+@lru_cache(maxsize=8192)
+def _cached_terms(analyzer: Analyzer, text: str) -> dict[str, Counter[str]]:
+    return analyzer._terms(text)
+
+
+def has_diacritics(text: str) -> bool:
+    """True when ``text`` has Vietnamese diacritics; a problem without them skips the accented block.
+
+    >>> has_diacritics("chuyen doi so"), has_diacritics("chuyển đổi số"), has_diacritics("Café crème")
+    (False, True, False)
+    """
+    return bool(_VIETNAMESE.search(nfc(fix_legacy(text))))

@@ -1,0 +1,75 @@
+"""Explanations: which terms and which of the expert's skills made the match."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from expert_match.matching.analysis import FOLDED, Analyzer
+from expert_match.matching.profiles import MatchedTerm, SkillEvidence
+from expert_match.matching.text import fold
+from expert_match.matching.vectorize import TermSpace
+
+MAX_TERMS = 8
+SKILL_MATCH_SHARE = 0.5  # share of a skill name's idf mass (n-grams included) the problem must contain
+
+
+def explain_terms(expert_row: sp.csr_matrix, query: sp.csr_matrix, space: TermSpace) -> tuple[MatchedTerm, ...]:
+    """Shared terms with their contribution to the text score, strongest first.
+
+    A term that matched in both blocks (accented and folded) is shown once, with the two
+    contributions added, and in the expert's own accented spelling when there is one (an
+    unaccented problem "chu ky so" shows "chữ ký số").
+    """
+    expert = dict(zip(expert_row.indices.tolist(), expert_row.data.tolist()))
+    accented_forms: dict[str, str] = {}
+    for column in expert:
+        if space.block_of_term[column] == 0:
+            term = space.term_text(column)
+            accented_forms.setdefault(fold(term), term)
+    merged: dict[str, float] = {}
+    shown: dict[str, str] = {}
+    for column, weight in zip(query.indices.tolist(), query.data.tolist()):
+        value = expert.get(column)
+        if value is None:
+            continue
+        term = space.term_text(column)
+        key = fold(term)
+        merged[key] = merged.get(key, 0.0) + value * weight
+        shown[key] = accented_forms.get(key, term)
+    ranked = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TERMS]
+    return tuple(MatchedTerm(term=shown[key], weight=round(weight, 4)) for key, weight in ranked)
+
+
+def skill_keys(skills: Sequence[SkillEvidence], space: TermSpace) -> list[tuple[str, list[dict[str, float]]]]:
+    """For each skill, each name as {folded term: idf}, ready to test against a problem."""
+    analyzer: Analyzer = space.analyzer
+    keys = []
+    for skill in skills:
+        names = []
+        for name in (skill.label, *skill.names):
+            terms = analyzer.terms(name)[FOLDED]
+            weights = {}
+            for term in terms:
+                column = space.vocabulary.get(f"{FOLDED}|{term}")
+                weights[term] = float(space.idf[column]) if column is not None else float(np.max(space.idf, initial=1.0))
+            if weights:
+                names.append(weights)
+        keys.append((skill.label, names))
+    return keys
+
+
+def explain_skills(keys: list[tuple[str, list[dict[str, float]]]], folded_query: set[str], _space: TermSpace) -> tuple[str, ...]:
+    """The expert's skills one of whose names is (mostly) present in the problem, best first."""
+    found = []
+    for label, names in keys:
+        best = 0.0
+        for weights in names:
+            total = sum(weights.values())
+            if total > 0:
+                best = max(best, sum(w for t, w in weights.items() if t in folded_query) / total)
+        if best >= SKILL_MATCH_SHARE:
+            found.append((best, label))
+    return tuple(label for _, label in sorted(found, key=lambda x: (-x[0], x[1])))

@@ -1,0 +1,109 @@
+"""Hard filters and availability, vectorised over all fitted experts.
+
+Hard filters remove an expert outright (never a penalty that a strong text score could outweigh):
+inactive, at capacity, on leave for the whole window, a conflict of interest (affiliated with the
+requester org, or a declared conflict), or not speaking the required language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from expert_match.matching.profiles import ExpertProfile, Period, Problem
+
+
+@dataclass(frozen=True, slots=True)
+class Eligibility:
+    active: np.ndarray
+    capacity: np.ndarray
+    affiliation: np.ndarray  # org id, -1 for none
+    feedback: np.ndarray  # nan when unknown
+    leave: dict[int, tuple[Period, ...]]  # index -> periods, only experts with leave
+    conflicts_by_org: dict[int, np.ndarray]
+    languages: dict[str, np.ndarray]
+    onsite_districts: dict[str, np.ndarray]
+
+    @classmethod
+    def build(cls, profiles: Sequence[ExpertProfile]) -> Eligibility:
+        n = len(profiles)
+        conflicts: dict[int, list[int]] = {}
+        languages: dict[str, np.ndarray] = {}
+        districts: dict[str, np.ndarray] = {}
+        for index, profile in enumerate(profiles):
+            for org in profile.conflict_org_ids:
+                conflicts.setdefault(org, []).append(index)
+            for language in profile.languages:
+                languages.setdefault(language, np.zeros(n, dtype=bool))[index] = True
+            if profile.onsite_possible:
+                for district in profile.districts:
+                    districts.setdefault(district, np.zeros(n, dtype=bool))[index] = True
+        return cls(
+            active=np.array([p.active for p in profiles], dtype=bool),
+            capacity=np.array([p.capacity for p in profiles], dtype=np.int64),
+            affiliation=np.array([p.affiliation_org_id if p.affiliation_org_id is not None else -1
+                                  for p in profiles], dtype=np.int64),
+            feedback=np.array([p.feedback if p.feedback is not None else np.nan for p in profiles]),
+            leave={i: p.leave for i, p in enumerate(profiles) if p.leave},
+            conflicts_by_org={org: np.asarray(idx, dtype=np.int64) for org, idx in conflicts.items()},
+            languages=languages,
+            onsite_districts=districts,
+        )
+
+    def availability(
+        self,
+        problem: Problem,
+        loads: Mapping[int, int],
+        window_start: datetime,
+        window_end: datetime,
+        expert_ids: np.ndarray,
+        min_availability: float,
+    ) -> np.ndarray:
+        """0 for filtered experts, else a factor in [min_availability * 0.5, 1] from free capacity and
+        the share of the window not on leave."""
+        load = np.zeros(len(expert_ids), dtype=np.int64)
+        if loads:
+            position = {int(e): i for i, e in enumerate(expert_ids)}
+            for expert_id, count in loads.items():
+                if expert_id in position:
+                    load[position[expert_id]] = count
+        free = self.capacity - load
+        eligible = self.active & (free > 0)
+        if problem.org_id is not None:
+            eligible &= self.affiliation != problem.org_id
+            if problem.org_id in self.conflicts_by_org:
+                eligible[self.conflicts_by_org[problem.org_id]] = False
+        if problem.language:
+            eligible &= self.languages.get(problem.language, np.zeros(len(eligible), dtype=bool))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share_free = np.where(self.capacity > 0, free / self.capacity, 0.0)
+        factor = min_availability + (1.0 - min_availability) * np.clip(share_free, 0.0, 1.0)
+        for index, periods in self.leave.items():
+            present = present_share(periods, window_start, window_end)
+            if present <= 0:
+                eligible[index] = False
+            else:
+                factor[index] *= 0.5 + 0.5 * present
+        return np.where(eligible, factor, 0.0)
+
+    def serves_on_site(self, district: str) -> np.ndarray:
+        found = self.onsite_districts.get(district)
+        return found.astype(np.float64) if found is not None else np.zeros(len(self.active))
+
+
+def present_share(periods: Sequence[Period], start: datetime, end: datetime) -> float:
+    """Share of [start, end) not covered by any leave period (overlapping periods merged)."""
+    length = (end - start).total_seconds()
+    if length <= 0:
+        return 0.0 if any(p.starts_at <= start < p.ends_at for p in periods) else 1.0
+    spans = sorted((max(p.starts_at, start), min(p.ends_at, end)) for p in periods)
+    covered, cursor = 0.0, start
+    for begin, finish in spans:
+        begin = max(begin, cursor)
+        if finish > begin:
+            covered += (finish - begin).total_seconds()
+            cursor = finish
+    return max(0.0, 1.0 - covered / length)

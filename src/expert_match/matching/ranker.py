@@ -1,0 +1,187 @@
+"""``ExpertRanker``: rank experts for a problem by what they know and whether they can take it now.
+
+Scikit-learn estimator contract: ``__init__`` stores hyperparameters only, ``fit`` returns self,
+fitted state ends in ``_``, and ties are broken by expert id so results are deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+
+import numpy as np
+import scipy.sparse as sp
+
+from expert_match.matching.analysis import FOLDED, Analyzer, has_diacritics
+from expert_match.matching.explain import explain_skills, explain_terms, skill_keys
+from expert_match.matching.filters import Eligibility
+from expert_match.matching.profiles import (
+    BIO,
+    HEADLINE,
+    SKILLS,
+    TICKET,
+    Document,
+    ExpertProfile,
+    Match,
+    Problem,
+    ScoreParts,
+)
+from expert_match.matching.vectorize import TermSpace, Weighting, aggregation_matrix
+
+DEFAULT_FIELD_WEIGHTS = {SKILLS: 2.0, HEADLINE: 1.5, BIO: 1.0, TICKET: 1.0}
+AGGREGATIONS = ("mean", "max", "mean_max")
+
+
+class ExpertRanker:
+    """Rank experts for a problem text, with hard filters, small boosts and explanations.
+
+    Parameters
+    ----------
+    ngram_max : int
+        Longest syllable n-gram (2: uni- and bigrams).
+    stem : bool
+        Strip English plural endings in the folded block.
+    tf, idf : str
+        Term weighting, see :class:`~expert_match.matching.vectorize.Weighting`.
+    folded_weight : float
+        Weight of the folded (diacritic-free) block against the accented block.
+    field_weights : dict or None
+        Weight of each document field when an expert's documents are averaged.
+    aggregation : {"mean", "max", "mean_max"}
+        How document scores become an expert score: centroid (mean), best document, or both averaged.
+    district_boost, feedback_boost : float
+        Largest relative boost for serving the problem's district on site / for past ratings.
+    min_availability : float
+        Availability factor of an expert with one free slot left out of many (1.0 when all are free).
+    window : timedelta
+        Time the problem needs the expert for, when the problem gives no window.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timezone
+    >>> from expert_match.matching.profiles import Document, ExpertProfile, Problem
+    >>> experts = [
+    ...     ExpertProfile(1, (Document("Chuyên gia chữ ký số, chứng thư số, USB token"),)),
+    ...     ExpertProfile(2, (Document("Kỹ sư mạng LAN, Wi-Fi, cáp quang"),)),
+    ... ]
+    >>> ranker = ExpertRanker().fit(experts)
+    >>> now = datetime(2026, 11, 27, tzinfo=timezone.utc)
+    >>> best = ranker.rank(Problem("may tinh khong nhan usb token chu ky so"), k=2, now=now)[0]
+    >>> best.expert_id, [t.term for t in best.matched_terms][:3]
+    (1, ['số', 'chữ', 'chữ ký'])
+    """
+
+    def __init__(
+        self,
+        *,
+        ngram_max: int = 2,
+        stem: bool = False,
+        tf: str = "log",
+        idf: str = "smooth",
+        folded_weight: float = 1.0,
+        field_weights: Mapping[str, float] | None = None,
+        aggregation: str = "mean",
+        district_boost: float = 0.1,
+        feedback_boost: float = 0.1,
+        min_availability: float = 0.6,
+        window: timedelta = timedelta(days=5),
+    ) -> None:
+        self.ngram_max = ngram_max
+        self.stem = stem
+        self.tf = tf
+        self.idf = idf
+        self.folded_weight = folded_weight
+        self.field_weights = field_weights
+        self.aggregation = aggregation
+        self.district_boost = district_boost
+        self.feedback_boost = feedback_boost
+        self.min_availability = min_availability
+        self.window = window
+
+    # -- fitting -----------------------------------------------------------------------------
+    def fit(self, profiles: Sequence[ExpertProfile]) -> ExpertRanker:
+        if self.aggregation not in AGGREGATIONS:
+            raise ValueError(f"aggregation must be one of {AGGREGATIONS}, not {self.aggregation!r}")
+        weights = {**DEFAULT_FIELD_WEIGHTS, **(self.field_weights or {})}
+        texts, owners, doc_weights = [], [], []
+        for index, profile in enumerate(profiles):
+            evidence = profile.evidence() or (_EMPTY,)
+            for document in evidence:
+                texts.append(document.text)
+                owners.append(index)
+                doc_weights.append(weights.get(document.field, 1.0))
+        self.space_ = TermSpace(Analyzer(ngram_max=self.ngram_max, stem=self.stem),
+                                Weighting(tf=self.tf, idf=self.idf, folded_weight=self.folded_weight))
+        documents = self.space_.fit_transform(texts)
+        self.expert_ids_ = np.array([p.expert_id for p in profiles], dtype=np.int64)
+        self.doc_owner_ = np.asarray(owners, dtype=np.int64)
+        self.doc_starts_ = np.searchsorted(self.doc_owner_, np.arange(len(profiles)))
+        self.documents_csc_ = documents.tocsc()
+        self.centroids_ = (aggregation_matrix(owners, doc_weights, len(profiles)) @ documents).tocsr()
+        self.centroids_csc_ = self.centroids_.tocsc()
+        self.eligibility_ = Eligibility.build(profiles)
+        self.skill_keys_ = [skill_keys(p.skills, self.space_) for p in profiles]
+        return self
+
+    # -- scoring -----------------------------------------------------------------------------
+    def query_vector(self, text: str) -> sp.csr_matrix:
+        """The problem as a vector; text without any diacritic skips the accented block."""
+        return self.space_.transform([text], accented=None if has_diacritics(text) else False)
+
+    def text_scores(self, text: str) -> np.ndarray:
+        """Text relevance of every fitted expert to ``text`` (order of ``expert_ids_``)."""
+        query = self.query_vector(text)
+        columns, weights = query.indices, query.data
+        mean = self.centroids_csc_[:, columns] @ weights if self.aggregation != "max" else None
+        if self.aggregation == "mean":
+            return np.asarray(mean, dtype=np.float64)
+        per_document = self.documents_csc_[:, columns] @ weights
+        best = np.maximum.reduceat(per_document, self.doc_starts_) if len(per_document) else per_document
+        if self.aggregation == "max":
+            return np.asarray(best, dtype=np.float64)
+        return 0.5 * (np.asarray(mean) + np.asarray(best))
+
+    def rank(
+        self,
+        problem: Problem,
+        k: int = 10,
+        *,
+        now: datetime,
+        loads: Mapping[int, int] | None = None,
+    ) -> list[Match]:
+        """The ``k`` best eligible experts for ``problem``, best first, each with its explanation."""
+        text = self.text_scores(problem.text)
+        window_start = problem.window_start or now
+        window_end = problem.window_end or window_start + self.window
+        availability = self.eligibility_.availability(
+            problem, loads or {}, window_start, window_end, self.expert_ids_, self.min_availability
+        )
+        district, feedback = self._boosts(problem)
+        total = text * availability * (1.0 + district + feedback)
+        candidates = np.flatnonzero((availability > 0) & (text > 0))
+        # Deterministic order: score descending, then expert id ascending.
+        order = np.lexsort((self.expert_ids_[candidates], -total[candidates]))[:k]
+        query = self.query_vector(problem.text)
+        folded_query = set(self.space_.analyzer.terms(problem.text)[FOLDED])
+        matches = []
+        for rank, index in enumerate(candidates[order], start=1):
+            parts = ScoreParts(text=float(text[index]), availability=float(availability[index]),
+                               district=float(district[index]), feedback=float(feedback[index]),
+                               total=float(total[index]))
+            matches.append(Match(
+                expert_id=int(self.expert_ids_[index]), rank=rank, score=float(total[index]), parts=parts,
+                matched_terms=explain_terms(self.centroids_.getrow(index), query, self.space_),
+                matched_skills=explain_skills(self.skill_keys_[index], folded_query, self.space_),
+            ))
+        return matches
+
+    def _boosts(self, problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+        eligibility = self.eligibility_
+        district = np.zeros(len(self.expert_ids_))
+        if problem.onsite and problem.district:
+            district = self.district_boost * eligibility.serves_on_site(problem.district)
+        feedback = self.feedback_boost * np.clip((eligibility.feedback - 3.0) / 2.0, -1.0, 1.0)
+        return district, np.nan_to_num(feedback)
+
+
+_EMPTY = Document("", BIO)  # an expert with no evidence still owns one (empty) document

@@ -1,0 +1,144 @@
+"""TF-IDF over the two analyzer blocks, with the weighting choices the evaluation measures.
+
+Terms are keyed ``"<block>|<term>"`` in one vocabulary. Each block of a document vector is
+L2-normalised on its own. A query's blocks are L2-normalised too and scaled so the weights of the
+blocks it uses add up to 1: a score is then a weighted mean of per-block cosines, in [0, 1]
+whether or not the query was typed with diacritics, so scores of different problems compare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from expert_match.matching.analysis import ACCENTED, FOLDED, Analyzer
+
+BLOCKS = (ACCENTED, FOLDED)
+
+
+@dataclass(frozen=True, slots=True)
+class Weighting:
+    """How counts become weights.
+
+    ``tf``: "raw" (count), "log" (1 + ln count, sublinear) or "bm25" (saturating, k1 = 1.2, no
+    length normalisation since vectors are L2-normalised afterwards). ``idf``: "smooth"
+    (ln((1 + N) / (1 + df)) + 1, scikit-learn's default) or "bm25" (ln(1 + (N - df + 0.5) / (df + 0.5))).
+    """
+
+    tf: str = "log"
+    idf: str = "smooth"
+    accented_weight: float = 1.0
+    folded_weight: float = 1.0
+
+    def tf_weights(self, counts: np.ndarray) -> np.ndarray:
+        if self.tf == "raw":
+            return counts
+        if self.tf == "log":
+            return 1.0 + np.log(counts)
+        if self.tf == "bm25":
+            return counts * 2.2 / (counts + 1.2)
+        raise ValueError(f"unknown tf weighting {self.tf!r}")
+
+    def idf_weights(self, df: np.ndarray, n_docs: int) -> np.ndarray:
+        if self.idf == "smooth":
+            return np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
+        if self.idf == "bm25":
+            return np.log1p((n_docs - df + 0.5) / (df + 0.5))
+        raise ValueError(f"unknown idf weighting {self.idf!r}")
+
+
+class TermSpace:
+    """A fitted vocabulary with idf: turns texts into normalised sparse vectors."""
+
+    def __init__(self, analyzer: Analyzer, weighting: Weighting) -> None:
+        self.analyzer = analyzer
+        self.weighting = weighting
+        self.vocabulary: dict[str, int] = {}
+        self.idf = np.zeros(0)
+        self.block_of_term = np.zeros(0, dtype=np.int8)
+        self.n_docs = 0
+
+    def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Learn the vocabulary and idf from ``texts`` and return their vectors (one row each)."""
+        rows, cols, counts = [], [], []
+        for row, text in enumerate(texts):
+            for block, terms in self.analyzer.terms(text).items():
+                for term, count in terms.items():
+                    col = self.vocabulary.setdefault(f"{block}|{term}", len(self.vocabulary))
+                    rows.append(row)
+                    cols.append(col)
+                    counts.append(count)
+        n_terms = len(self.vocabulary)
+        self.block_of_term = np.array([BLOCKS.index(k[0]) for k in self.vocabulary], dtype=np.int8)
+        counts_matrix = sp.csr_matrix(
+            (np.asarray(counts, dtype=np.float64), (rows, cols)), shape=(len(texts), n_terms)
+        )
+        df = np.bincount(np.asarray(cols, dtype=np.int64), minlength=n_terms).astype(np.float64)
+        self.n_docs = len(texts)
+        self.idf = self.weighting.idf_weights(df, self.n_docs)
+        return self._weigh(counts_matrix, (1.0, 1.0))
+
+    def transform(self, texts: Iterable[str], *, accented: bool | None = None) -> sp.csr_matrix:
+        """Vectors for new texts; unknown terms are dropped (they match no expert anyway)."""
+        rows, cols, counts = [], [], []
+        n = 0
+        for row, text in enumerate(texts):
+            n = row + 1
+            for block, terms in self.analyzer.terms(text).items():
+                if block == ACCENTED and accented is False:
+                    continue
+                for term, count in terms.items():
+                    col = self.vocabulary.get(f"{block}|{term}")
+                    if col is not None:
+                        rows.append(row)
+                        cols.append(col)
+                        counts.append(count)
+        matrix = sp.csr_matrix(
+            (np.asarray(counts, dtype=np.float64), (rows, cols)), shape=(n, len(self.vocabulary))
+        )
+        return self._weigh(matrix, self.query_block_weights(accented is not False))
+
+    def query_block_weights(self, with_accented: bool) -> tuple[float, float]:
+        accented = self.weighting.accented_weight if with_accented else 0.0
+        total = accented + self.weighting.folded_weight
+        return accented / total, self.weighting.folded_weight / total
+
+    def _weigh(self, counts: sp.csr_matrix, block_weights: tuple[float, float]) -> sp.csr_matrix:
+        matrix = counts.copy()
+        matrix.sum_duplicates()
+        matrix.data = self.weighting.tf_weights(matrix.data) * self.idf[matrix.indices]
+        row_of = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+        block = self.block_of_term[matrix.indices]
+        scale = np.ones_like(matrix.data)
+        for b, weight in enumerate(block_weights):
+            in_block = block == b
+            norms = np.sqrt(np.bincount(row_of[in_block], weights=matrix.data[in_block] ** 2,
+                                        minlength=matrix.shape[0]))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                factor = np.where(norms > 0, weight / norms, 0.0)
+            scale[in_block] = factor[row_of[in_block]]
+        matrix.data *= scale
+        matrix.eliminate_zeros()
+        return matrix
+
+    def term_text(self, column: int) -> str:
+        return self._terms_by_column()[column]
+
+    def _terms_by_column(self) -> list[str]:
+        cached = getattr(self, "_by_column", None)
+        if cached is None or len(cached) != len(self.vocabulary):
+            cached = [key.split("|", 1)[1] for key in self.vocabulary]
+            self._by_column = cached
+        return cached
+
+
+def aggregation_matrix(owner: Sequence[int], weights: Sequence[float], n_owners: int) -> sp.csr_matrix:
+    """Row e averages the rows (documents) owned by e, weighted: the expert centroid."""
+    owner_arr = np.asarray(owner, dtype=np.int64)
+    weight_arr = np.asarray(weights, dtype=np.float64)
+    totals = np.bincount(owner_arr, weights=weight_arr, minlength=n_owners)
+    values = weight_arr / np.where(totals[owner_arr] > 0, totals[owner_arr], 1.0)
+    return sp.csr_matrix((values, (owner_arr, np.arange(len(owner_arr)))), shape=(n_owners, len(owner_arr)))

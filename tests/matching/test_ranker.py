@@ -1,0 +1,145 @@
+"""ExpertRanker: equivalent input forms, hard filters, boosts, explanations, determinism."""
+
+import unicodedata
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from expert_match.matching.profiles import Document, ExpertProfile, Period, Problem, SkillEvidence
+from expert_match.matching.ranker import ExpertRanker
+
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+SIGNATURE = SkillEvidence("Chữ ký số", ("digital signature", "CKS", "ký số từ xa"), 5)
+NETWORK = SkillEvidence("Mạng máy tính", ("computer networking", "mạng LAN"), 4)
+GIS = SkillEvidence("Hệ thống thông tin địa lý (GIS)", ("GIS", "bản đồ số", "geographic information systems"), 4)
+DVC = SkillEvidence("Dịch vụ công trực tuyến", ("DVCTT", "online public services"), 4)
+
+
+def expert(expert_id, text, *skills, **kwargs):
+    return ExpertProfile(expert_id, (Document(text, "bio"),), skills=skills, **kwargs)
+
+
+EXPERTS = [
+    expert(1, "Hỗ trợ cài đặt chứng thư số, USB token, ký số từ xa cho lãnh đạo phường", SIGNATURE),
+    expert(2, "Thiết kế mạng LAN, Wi-Fi, đi dây cáp quang cho trụ sở", NETWORK),
+    expert(3, "Xây dựng bản đồ số chung cư, nhà trọ trên nền WebGIS", GIS),
+    expert(4, "Cấu hình quy trình dịch vụ công trực tuyến toàn trình", DVC),
+    ExpertProfile(5, (Document("Digital signature and PKI consultant; remote signing on phones", "bio"),),
+                  skills=(SIGNATURE,), languages=frozenset({"en"})),
+]
+
+
+@pytest.fixture(scope="module")
+def ranker():
+    return ExpertRanker().fit(EXPERTS)
+
+
+def ids(matches):
+    return [m.expert_id for m in matches]
+
+
+QUERY = "Máy tính của lãnh đạo phường không nhận USB token, không ký số được văn bản"
+
+
+def test_accented_unaccented_nfd_and_new_tone_forms_rank_the_same(ranker):
+    forms = [QUERY, unicodedata.normalize("NFD", QUERY), "May tinh cua lanh dao phuong khong nhan USB token, "
+             "khong ky so duoc van ban", QUERY.replace("hòa", "hoà")]
+    rankings = [ids(ranker.rank(Problem(text), k=3, now=NOW)) for text in forms]
+    assert all(r[0] == 1 for r in rankings), rankings
+    assert rankings[0] == rankings[1]
+
+
+def test_abbreviation_and_english_reach_the_right_expert(ranker):
+    assert ids(ranker.rank(Problem("Lỗi CKS khi trình ký"), k=1, now=NOW)) in ([1], [5])
+    english = ids(ranker.rank(Problem("our digital signature token is not recognised"), k=2, now=NOW))
+    assert set(english) == {1, 5}
+
+
+def test_legacy_encoded_problem_is_understood(ranker):
+    tcvn3 = "Lçi ch÷ ký sè trªn m¸y tÝnh l·nh ®¹o"  # "Lỗi chữ ký số trên máy tính lãnh đạo" in TCVN3
+    assert ids(ranker.rank(Problem(tcvn3), k=1, now=NOW)) == [1]
+
+
+def test_scores_of_different_forms_are_on_one_scale(ranker):
+    accented = ranker.text_scores("bản đồ số chung cư")
+    folded = ranker.text_scores("ban do so chung cu")
+    assert 0 < folded.max() <= 1 and 0 < accented.max() <= 1
+    assert int(np.argmax(accented)) == int(np.argmax(folded))
+
+
+def test_inactive_and_full_experts_are_filtered_not_penalised():
+    experts = [expert(1, "chữ ký số USB token", SIGNATURE, active=False),
+               expert(2, "chữ ký số USB token", SIGNATURE, capacity=2),
+               expert(3, "chữ ký số", SIGNATURE)]
+    ranker = ExpertRanker().fit(experts)
+    assert ids(ranker.rank(Problem("chữ ký số USB token"), k=5, now=NOW)) == [2, 3]
+    assert ids(ranker.rank(Problem("chữ ký số USB token"), k=5, now=NOW, loads={2: 2})) == [3]
+
+
+def test_leave_for_the_whole_window_filters_partial_leave_lowers():
+    away = (Period(NOW - timedelta(days=1), NOW + timedelta(days=30)),)
+    half = (Period(NOW - timedelta(days=1), NOW + timedelta(days=2, hours=12)),)
+    experts = [expert(1, "chữ ký số", SIGNATURE, leave=away), expert(2, "chữ ký số", SIGNATURE, leave=half),
+               expert(3, "chữ ký số", SIGNATURE)]
+    ranker = ExpertRanker(window=timedelta(days=5)).fit(experts)
+    matches = ranker.rank(Problem("chữ ký số"), k=5, now=NOW)
+    assert ids(matches) == [3, 2]
+    assert matches[1].parts.availability == pytest.approx(0.5 + 0.5 * 0.5)
+    later = ranker.rank(Problem("chữ ký số", window_start=NOW + timedelta(days=40)), k=5, now=NOW)
+    assert ids(later) == [1, 2, 3]  # ties broken by id
+
+
+def test_conflicts_of_interest_are_filtered():
+    experts = [expert(1, "chữ ký số", SIGNATURE, affiliation_org_id=10),
+               expert(2, "chữ ký số", SIGNATURE, conflict_org_ids=frozenset({10})),
+               expert(3, "chữ ký số", SIGNATURE, affiliation_org_id=11)]
+    ranker = ExpertRanker().fit(experts)
+    assert ids(ranker.rank(Problem("chữ ký số", org_id=10), k=5, now=NOW)) == [3]
+    assert ids(ranker.rank(Problem("chữ ký số", org_id=11), k=5, now=NOW)) == [1, 2]
+
+
+def test_required_language_filters(ranker):
+    assert ids(ranker.rank(Problem("digital signature", language="en"), k=5, now=NOW)) == [5]
+
+
+def test_district_boost_only_for_on_site_work():
+    experts = [expert(1, "mạng LAN trụ sở", NETWORK, districts=frozenset({"492"}), onsite_possible=True),
+               expert(2, "mạng LAN trụ sở", NETWORK, districts=frozenset({"493"}), onsite_possible=True)]
+    ranker = ExpertRanker(district_boost=0.1).fit(experts)
+    remote = ranker.rank(Problem("mạng LAN chập chờn", district="493"), k=2, now=NOW)
+    assert ids(remote) == [1, 2] and remote[0].score == remote[1].score
+    onsite = ranker.rank(Problem("mạng LAN chập chờn", district="493", onsite=True), k=2, now=NOW)
+    assert ids(onsite) == [2, 1]
+    assert onsite[0].parts.district == pytest.approx(0.1)
+    assert onsite[0].score == pytest.approx(onsite[0].parts.text * onsite[0].parts.availability * 1.1)
+
+
+def test_feedback_boost_is_small_and_signed():
+    experts = [expert(1, "chữ ký số", SIGNATURE, feedback=5.0), expert(2, "chữ ký số", SIGNATURE, feedback=1.0),
+               expert(3, "chữ ký số", SIGNATURE)]
+    matches = ExpertRanker(feedback_boost=0.1).fit(experts).rank(Problem("chữ ký số"), k=3, now=NOW)
+    assert ids(matches) == [1, 3, 2]
+    assert [m.parts.feedback for m in matches] == pytest.approx([0.1, 0.0, -0.1])
+
+
+def test_explanation_names_matched_terms_and_skills(ranker):
+    best = ranker.rank(Problem("khong ky so duoc, may khong nhan usb token"), k=1, now=NOW)[0]
+    terms = [t.term for t in best.matched_terms]
+    assert "usb token" in terms and "ký số" in terms
+    assert best.matched_skills == ("Chữ ký số",)
+    assert all(t.weight > 0 for t in best.matched_terms)
+    assert best.parts.total == best.score
+
+
+def test_unrelated_text_matches_nobody(ranker):
+    assert ranker.rank(Problem("zzz qqq"), k=5, now=NOW) == []
+
+
+def test_estimator_contract():
+    ranker = ExpertRanker(ngram_max=1, aggregation="max")
+    assert not [name for name in vars(ranker) if name.endswith("_")]
+    assert ranker.fit(EXPERTS) is ranker
+    assert ranker.expert_ids_.tolist() == [1, 2, 3, 4, 5]
+    with pytest.raises(ValueError):
+        ExpertRanker(aggregation="median").fit(EXPERTS)

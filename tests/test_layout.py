@@ -15,6 +15,7 @@ FORBIDDEN = {
     "tickets": {"api", "web", "app", "cli", "fixtures"},
     "api": {"web", "app", "cli", "fixtures"},
     "web": {"api", "app", "cli", "fixtures"},
+    "evaluation": {"db", "orgs", "experts", "tickets", "api", "web", "app", "cli", "fixtures"},
 }
 THIRD_PARTY_FORBIDDEN_IN_MATCHING = {"sqlalchemy", "litestar", "alembic", "psycopg", "msgspec", "uvicorn"}
 SQL_ALLOWED = {"repository.py", "engine.py", "paging.py", "flush.py", "migrate.py", "base.py", "models.py"}

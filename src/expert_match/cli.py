@@ -45,6 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path, help="a .csv or .json file (format: README, 'Importing experts')")
     imp.add_argument("--skip-existing", action="store_true", help="skip e-mails already registered")
     imp.set_defaults(command=cmd_import_experts)
+    evaluate = sub.add_parser("eval", help="evaluate the matcher offline")
+    eval_sub = evaluate.add_subparsers(required=True, metavar="DATASET")
+    gold = eval_sub.add_parser("goldstandard", help="reviewer-expertise gold standard (Stelmakh et al. 2023)")
+    gold.add_argument("folder", type=Path, help="folder shaped like shared/datasets/goldstandard-dev")
+    gold.add_argument("--json", action="store_true", help="print the figures as JSON")
+    gold.add_argument("--predictions-out", type=Path, help='write {"d_20_V": {researcher: {paper: score}}}')
+    gold.add_argument("--nested-cv", action="store_true",
+                      help="also run the configuration grid and nested leave-one-researcher-out CV (minutes)")
+    gold.set_defaults(command=cmd_eval_goldstandard)
     return parser
 
 
@@ -95,6 +104,27 @@ def cmd_import_experts(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return with_migrated_database(settings, work)
+
+
+def cmd_eval_goldstandard(args: argparse.Namespace, _settings: Settings) -> int:
+    import json
+
+    from expert_match.evaluation.report import format_report, goldstandard_report
+
+    if not (args.folder / "data" / "evaluations.csv").is_file():
+        print(f"error: {args.folder} has no data/evaluations.csv", file=sys.stderr)
+        return 2
+    report, predictions = goldstandard_report(
+        args.folder, nested=args.nested_cv, progress=lambda msg: print(msg, file=sys.stderr, flush=True)
+    )
+    if args.predictions_out:
+        args.predictions_out.write_text(json.dumps(predictions, indent=1, sort_keys=True), encoding="utf-8")
+    if args.json:
+        keys = ["loss", "ci", "easy_acc", "hard_acc"]
+        print(json.dumps({**{k: report[k] for k in keys}, **{k: v for k, v in report.items() if k not in keys}}))
+    else:
+        print(format_report(report))
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+from itertools import product
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,4 +137,101 @@ def nested_cv(per_config: Mapping[str, dict[str, PairTally]], folds: Sequence[Se
         best = min(per_config, key=lambda c: (loss([t for r, t in per_config[c].items() if r not in inside]), c))
         chosen.append(best)
         held_out.extend(per_config[best][r] for r in fold)
+    return loss(held_out), chosen
+
+
+# The ranker as shipped, and the textbook baseline it is compared with.
+DEFAULT = {"ngram_max": 2, "stem": True, "tf": "log", "idf": "bm25", "aggregation": "mean_max"}
+TEXTBOOK = {"ngram_max": 1, "stem": False, "tf": "raw", "idf": "smooth", "aggregation": "mean"}
+# Each factor is one hypothesis beyond the textbook; nested CV decides what generalises.
+FACTORS = {
+    "ngram_max": (1, 2),
+    "stem": (False, True),
+    "tf": ("log", "bm25"),
+    "idf": ("smooth", "bm25"),
+    "aggregation": ("mean", "max", "mean_max"),
+}
+
+
+def grid() -> dict[str, dict[str, object]]:
+    configs: dict[str, dict[str, object]] = {}
+    for values in product(*FACTORS.values()):
+        config = dict(zip(FACTORS, values))
+        configs[config_name(config)] = config
+    configs[config_name(TEXTBOOK)] = dict(TEXTBOOK)
+    return configs
+
+
+def config_name(config: Mapping[str, object]) -> str:
+    return ",".join(f"{key}={config[key]}" for key in sorted(config))
+
+
+def run_config(gold: GoldStandard, config: Mapping[str, object]) -> tuple[dict[str, PairTally], dict[str, Scores]]:
+    predictions = {version: predict(gold, version, lambda: ExpertRanker(**config)) for version in gold.versions}
+    return tallies(gold, predictions), predictions
+
+
+def researcher_loss(tally: PairTally) -> float:
+    return tally.penalty / tally.weight if tally.weight else 0.0
+
+
+def wins_losses(better: Mapping[str, PairTally], than: Mapping[str, PairTally]) -> tuple[int, int, int]:
+    """Researchers whose loss is lower / higher / equal under ``better`` than under ``than``."""
+    wins = losses = ties = 0
+    for researcher, tally in better.items():
+        delta = researcher_loss(tally) - researcher_loss(than[researcher])
+        if abs(delta) < 1e-12 or not tally.weight:
+            ties += 1
+        elif delta < 0:
+            wins += 1
+        else:
+            losses += 1
+    return wins, losses, ties
+
+
+def choose_factorwise(per_config: Mapping[str, dict[str, PairTally]], researchers: Sequence[str]) -> dict[str, object]:
+    """Start from the textbook and keep each factor's alternative only if, over every pair of
+    configurations that differ in that factor alone, it lowers the loss of more of ``researchers``
+    than it raises. A choice must help most researchers, not a few."""
+    chosen = dict(TEXTBOOK)
+    for factor, values in FACTORS.items():
+        best, best_margin = TEXTBOOK[factor] if TEXTBOOK[factor] in values else values[0], 0
+        for candidate in values:
+            margin = 0
+            for name, config in _configs(per_config).items():
+                if config[factor] != chosen[factor] or candidate == chosen[factor]:
+                    continue
+                other = config_name({**config, factor: candidate})
+                if other not in per_config:
+                    continue
+                for researcher in researchers:
+                    delta = researcher_loss(per_config[other][researcher]) - researcher_loss(per_config[name][researcher])
+                    margin += (delta < -1e-12) - (delta > 1e-12)
+            if margin > best_margin:
+                best, best_margin = candidate, margin
+        chosen[factor] = best
+    return chosen
+
+
+def _configs(per_config: Mapping[str, dict[str, PairTally]]) -> dict[str, dict[str, object]]:
+    configs = {}
+    for name in per_config:
+        config: dict[str, object] = {}
+        for item in name.split(","):
+            key, value = item.split("=")
+            config[key] = {"True": True, "False": False}.get(value, int(value) if value.isdigit() else value)
+        configs[name] = config
+    return configs
+
+
+def nested_cv_factorwise(per_config: Mapping[str, dict[str, PairTally]], folds: Sequence[Sequence[str]],
+                         researchers: Sequence[str]) -> tuple[float, list[str]]:
+    held_out: list[PairTally] = []
+    chosen = []
+    for fold in folds:
+        inside = [r for r in researchers if r not in set(fold)]
+        config = choose_factorwise(per_config, inside)
+        name = config_name(config)
+        chosen.append(name)
+        held_out.extend(per_config[name][r] for r in fold)
     return loss(held_out), chosen

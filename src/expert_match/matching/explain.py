@@ -44,8 +44,14 @@ def explain_terms(expert_row: sp.csr_matrix, query: sp.csr_matrix, space: TermSp
 
 
 def skill_keys(skills: Sequence[SkillEvidence], space: TermSpace) -> list[tuple[str, list[dict[str, float]]]]:
-    """For each skill, each name as {folded term: idf}, ready to test against a problem."""
+    """For each skill, each name as {folded term: smooth idf}, ready to test against a problem.
+
+    Smooth idf (never below 1) whatever the ranker's weighting: with BM25 idf a term found in
+    half the documents weighs almost nothing, and a name could never be "mostly present".
+    """
     analyzer: Analyzer = space.analyzer
+    smooth_idf = np.log((1.0 + space.n_docs) / (1.0 + space.df)) + 1.0
+    unseen = float(np.log(1.0 + space.n_docs) + 1.0)
     keys = []
     for skill in skills:
         names = []
@@ -54,7 +60,7 @@ def skill_keys(skills: Sequence[SkillEvidence], space: TermSpace) -> list[tuple[
             weights = {}
             for term in terms:
                 column = space.vocabulary.get(f"{FOLDED}|{term}")
-                weights[term] = float(space.idf[column]) if column is not None else float(np.max(space.idf, initial=1.0))
+                weights[term] = float(smooth_idf[column]) if column is not None else unseen
             if weights:
                 names.append(weights)
         keys.append((skill.label, names))

@@ -58,6 +58,7 @@ class TermSpace:
         self.weighting = weighting
         self.vocabulary: dict[str, int] = {}
         self.idf = np.zeros(0)
+        self.df = np.zeros(0)
         self.block_of_term = np.zeros(0, dtype=np.int8)
         self.n_docs = 0
 
@@ -78,6 +79,7 @@ class TermSpace:
         )
         df = np.bincount(np.asarray(cols, dtype=np.int64), minlength=n_terms).astype(np.float64)
         self.n_docs = len(texts)
+        self.df = df
         self.idf = self.weighting.idf_weights(df, self.n_docs)
         return self._weigh(counts_matrix, (1.0, 1.0))
 

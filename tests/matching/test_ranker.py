@@ -143,3 +143,33 @@ def test_estimator_contract():
     assert ranker.expert_ids_.tolist() == [1, 2, 3, 4, 5]
     with pytest.raises(ValueError):
         ExpertRanker(aggregation="median").fit(EXPERTS)
+
+
+def test_updates_replace_add_and_remove_without_touching_the_old_ranker(ranker):
+    old_ids = ranker.expert_ids_.tolist()
+    changed = ExpertProfile(2, (Document("Chuyên gia bản đồ số GIS, WebGIS, PostGIS", "bio"),), skills=(GIS,))
+    added = ExpertProfile(9, (Document("Hỗ trợ chữ ký số và USB token cho các phường", "bio"),), skills=(SIGNATURE,))
+    newer = ranker.updated([changed, added], removed=[4])
+    assert ranker.expert_ids_.tolist() == old_ids
+    assert sorted(newer.expert_ids_.tolist()) == [1, 2, 3, 5, 9]
+    gis = ids(newer.rank(Problem("xây dựng bản đồ số GIS"), k=2, now=NOW))
+    assert gis[0] in (2, 3) and set(gis) == {2, 3}
+    assert 9 in ids(newer.rank(Problem("chữ ký số USB token"), k=3, now=NOW))
+    assert 4 not in ids(newer.rank(Problem("dịch vụ công trực tuyến"), k=5, now=NOW))
+    assert 4 in ids(ranker.rank(Problem("dịch vụ công trực tuyến"), k=5, now=NOW))
+
+
+def test_an_edit_is_vectorised_with_the_fitted_vocabulary_and_scores_at_once(ranker):
+    edited = ExpertProfile(2, (Document("Thiết kế mạng LAN, Wi-Fi cho trụ sở phường", "bio"),), skills=(NETWORK,))
+    newer = ranker.updated([edited])
+    query = "mạng LAN trụ sở phường chập chờn"
+    position = newer.expert_ids_.tolist().index(2)
+    reference = ranker.space_.transform_documents(["Thiết kế mạng LAN, Wi-Fi cho trụ sở phường"])[0]
+    assert newer.documents_[newer.doc_starts_[position]].toarray() == pytest.approx(reference.toarray())
+    assert newer.text_scores(query)[position] > ranker.text_scores(query)[ranker.expert_ids_.tolist().index(2)]
+
+
+def test_unknown_words_in_updates_raise_the_drift_share(ranker):
+    newer = ranker.updated([ExpertProfile(7, (Document("Blockchain hợp đồng thông minh Ethereum Solidity"),))])
+    assert newer.unknown_share_ > 0.3
+    assert ranker.unknown_share_ == 0.0

@@ -6,6 +6,7 @@ fitted state ends in ``_``, and ties are broken by expert id so results are dete
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
@@ -106,26 +107,73 @@ class ExpertRanker:
     def fit(self, profiles: Sequence[ExpertProfile]) -> ExpertRanker:
         if self.aggregation not in AGGREGATIONS:
             raise ValueError(f"aggregation must be one of {AGGREGATIONS}, not {self.aggregation!r}")
-        weights = {**DEFAULT_FIELD_WEIGHTS, **(self.field_weights or {})}
-        texts, owners, doc_weights = [], [], []
-        for index, profile in enumerate(profiles):
-            evidence = profile.evidence() or (_EMPTY,)
-            for document in evidence:
-                texts.append(document.text)
-                owners.append(index)
-                doc_weights.append(weights.get(document.field, 1.0))
+        texts, owners, weights = self._evidence(profiles)
         self.space_ = TermSpace(Analyzer(ngram_max=self.ngram_max, stem=self.stem),
                                 Weighting(tf=self.tf, idf=self.idf, folded_weight=self.folded_weight))
         documents = self.space_.fit_transform(texts)
+        self.update_terms_ = (0, 0)  # term occurrences (unknown, total) in updates since the fit
+        self.unknown_share_ = 0.0
+        self._install(list(profiles), documents, owners, weights)
+        return self
+
+    def updated(self, changed: Sequence[ExpertProfile], removed: Sequence[int] = ()) -> ExpertRanker:
+        """A new ranker with ``changed`` experts added or replaced and ``removed`` ids dropped.
+
+        The vocabulary and idf stay those of the last ``fit``: terms it has never seen are left
+        out, and ``unknown_share_`` grows with them so the owner can refit in the background
+        when the vocabulary drifts. ``self`` is not modified (readers may be using it).
+
+        >>> from datetime import datetime, timezone
+        >>> from expert_match.matching.profiles import Document, ExpertProfile, Problem
+        >>> base = ExpertRanker().fit([ExpertProfile(1, (Document("mạng LAN, Wi-Fi"),)),
+        ...                            ExpertProfile(2, (Document("chữ ký số, USB token"),))])
+        >>> newer = base.updated([ExpertProfile(3, (Document("USB token, chữ ký số từ xa"),))], removed=[2])
+        >>> now = datetime(2026, 11, 27, tzinfo=timezone.utc)
+        >>> [m.expert_id for m in newer.rank(Problem("chữ ký số USB token"), now=now)]
+        [3]
+        >>> [m.expert_id for m in base.rank(Problem("chữ ký số USB token"), now=now)]
+        [2]
+        """
+        replaced = np.array(sorted({p.expert_id for p in changed} | set(removed)), dtype=np.int64)
+        keep_mask = ~np.isin(self.expert_ids_, replaced)
+        keep = np.flatnonzero(keep_mask)
+        kept_docs = np.flatnonzero(keep_mask[self.doc_owner_])
+        # Kept experts keep their order; their documents' owner index shifts down past the gaps.
+        kept_owners = (np.cumsum(keep_mask) - 1)[self.doc_owner_[kept_docs]]
+        texts, owners, weights = self._evidence(changed, offset=len(keep))
+        fresh, unknown, total = self.space_.transform_documents(texts)
+        documents = sp.vstack([self.documents_[kept_docs], fresh], format="csr")
+        new = copy.copy(self)
+        seen_unknown, seen_total = self.update_terms_
+        new.update_terms_ = (seen_unknown + unknown, seen_total + total)
+        new.unknown_share_ = new.update_terms_[0] / new.update_terms_[1] if new.update_terms_[1] else 0.0
+        new._install([self.profiles_[i] for i in keep] + list(changed), documents,
+                     [*kept_owners.tolist(), *owners], [*self.doc_weights_[kept_docs].tolist(), *weights])
+        return new
+
+    def _evidence(self, profiles: Sequence[ExpertProfile], offset: int = 0) -> tuple[list[str], list[int], list[float]]:
+        field_weights = {**DEFAULT_FIELD_WEIGHTS, **(self.field_weights or {})}
+        texts, owners, weights = [], [], []
+        for index, profile in enumerate(profiles, start=offset):
+            for document in profile.evidence() or (_EMPTY,):
+                texts.append(document.text)
+                owners.append(index)
+                weights.append(field_weights.get(document.field, 1.0))
+        return texts, owners, weights
+
+    def _install(self, profiles: list[ExpertProfile], documents: sp.csr_matrix, owners: Sequence[int],
+                 weights: Sequence[float]) -> None:
+        self.profiles_ = profiles
         self.expert_ids_ = np.array([p.expert_id for p in profiles], dtype=np.int64)
+        self.documents_ = documents
         self.doc_owner_ = np.asarray(owners, dtype=np.int64)
+        self.doc_weights_ = np.asarray(weights, dtype=np.float64)
         self.doc_starts_ = np.searchsorted(self.doc_owner_, np.arange(len(profiles)))
         self.documents_csc_ = documents.tocsc()
-        self.centroids_ = (aggregation_matrix(owners, doc_weights, len(profiles)) @ documents).tocsr()
+        self.centroids_ = (aggregation_matrix(owners, weights, len(profiles)) @ documents).tocsr()
         self.centroids_csc_ = self.centroids_.tocsc()
         self.eligibility_ = Eligibility.build(profiles)
         self.skill_keys_ = [skill_keys(p.skills, self.space_) for p in profiles]
-        return self
 
     # -- scoring -----------------------------------------------------------------------------
     def query_vector(self, text: str) -> sp.csr_matrix:

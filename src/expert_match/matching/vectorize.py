@@ -103,6 +103,27 @@ class TermSpace:
         )
         return self._weigh(matrix, self.query_block_weights(accented is not False))
 
+    def transform_documents(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, int, int]:
+        """Vectors for new expert documents, plus (unknown, total) term occurrences: the share
+        of terms the fitted vocabulary lacks tells when a refit is due."""
+        rows, cols, counts = [], [], []
+        unknown = total = 0
+        for row, text in enumerate(texts):
+            for block, terms in self.analyzer.terms(text).items():
+                for term, count in terms.items():
+                    total += count
+                    col = self.vocabulary.get(f"{block}|{term}")
+                    if col is None:
+                        unknown += count
+                        continue
+                    rows.append(row)
+                    cols.append(col)
+                    counts.append(count)
+        matrix = sp.csr_matrix(
+            (np.asarray(counts, dtype=np.float64), (rows, cols)), shape=(len(texts), len(self.vocabulary))
+        )
+        return self._weigh(matrix, (1.0, 1.0)), unknown, total
+
     def query_block_weights(self, with_accented: bool) -> tuple[float, float]:
         accented = self.weighting.accented_weight if with_accented else 0.0
         total = accented + self.weighting.folded_weight

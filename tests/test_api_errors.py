@@ -21,6 +21,7 @@ BODY_ROUTES = [
     ("patch", "/api/v1/experts/{expert_id}", "/api/v1/experts/1"),
     ("post", "/api/v1/skills", "/api/v1/skills"),
     ("patch", "/api/v1/skills/{skill_id}", "/api/v1/skills/1"),
+    ("post", "/api/v1/match", "/api/v1/match"),
 ]
 
 

@@ -11,14 +11,16 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.datastructures import State
 
 from expert_match import __version__
-from expert_match.api.deps import provide_db_session, provide_now
+from expert_match.api.deps import provide_db_session, provide_match_index, provide_now
 from expert_match.api.experts import ExpertController
 from expert_match.api.health import HealthController
+from expert_match.api.match import MatchController
 from expert_match.api.orgs import OrgController
 from expert_match.api.problems import EXCEPTION_HANDLERS
 from expert_match.api.skills import SkillController
 from expert_match.api.strict_body import strict_json_body
 from expert_match.db.engine import Database, create_database
+from expert_match.experts.match_index import MatchIndex
 from expert_match.settings import Settings
 from expert_match.timeutil import Clock, SystemClock
 
@@ -29,18 +31,23 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
     owns_database = database is None
     db = database or create_database(settings)
 
+    # Read-only sessions: the index reads profiles and never writes.
+    index = MatchIndex(db.reader)
+
     def dispose_database() -> None:
         # A database handed in by the caller (tests, CLI) is the caller's to close.
         if owns_database:
             db.dispose()
 
     return Litestar(
-        route_handlers=[HealthController, OrgController, ExpertController, SkillController],
+        route_handlers=[HealthController, OrgController, ExpertController, SkillController, MatchController],
         dependencies={
             "db_session": Provide(provide_db_session),
             "now": Provide(provide_now, sync_to_thread=False),
+            "match_index": Provide(provide_match_index, sync_to_thread=False),
         },
-        state=State({"settings": settings, "database": db, "clock": clock or SystemClock()}),
+        state=State({"settings": settings, "database": db, "clock": clock or SystemClock(), "match_index": index}),
+        on_startup=[index.build],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=strict_json_body,
         request_max_body_size=settings.max_body_bytes,
@@ -51,6 +58,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
             path="/schema",
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
-        on_shutdown=[dispose_database],
+        on_shutdown=[index.close, dispose_database],
         debug=settings.debug,
     )

@@ -164,12 +164,14 @@ def test_an_edit_is_vectorised_with_the_fitted_vocabulary_and_scores_at_once(ran
     newer = ranker.updated([edited])
     query = "mạng LAN trụ sở phường chập chờn"
     position = newer.expert_ids_.tolist().index(2)
-    reference = ranker.space_.transform_documents(["Thiết kế mạng LAN, Wi-Fi cho trụ sở phường"])[0]
+    reference = ranker.space_.extended(["Thiết kế mạng LAN, Wi-Fi cho trụ sở phường"])[1]
     assert newer.documents_[newer.doc_starts_[position]].toarray() == pytest.approx(reference.toarray())
     assert newer.text_scores(query)[position] > ranker.text_scores(query)[ranker.expert_ids_.tolist().index(2)]
 
 
-def test_unknown_words_in_updates_raise_the_drift_share(ranker):
+def test_unknown_words_in_updates_are_findable_and_raise_the_drift_share(ranker):
     newer = ranker.updated([ExpertProfile(7, (Document("Blockchain hợp đồng thông minh Ethereum Solidity"),))])
     assert newer.unknown_share_ > 0.3
     assert ranker.unknown_share_ == 0.0
+    assert ids(newer.rank(Problem("Solidity smart contract"), k=3, now=NOW)) == [7]
+    assert "ethereum" not in " ".join(ranker.space_.vocabulary)  # the old snapshot is untouched

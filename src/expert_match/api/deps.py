@@ -16,12 +16,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from expert_match.db.engine import Database
+from expert_match.db.hooks import discard_after_commit, run_after_commit
 from expert_match.errors import Conflict
+from expert_match.experts.match_index import MatchIndex
 from expert_match.structs import MAX_ID
 from expert_match.timeutil import Clock
 
 DbSession = NamedDependency[Session]
 Now = NamedDependency[datetime]
+Index = NamedDependency[MatchIndex]
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -43,7 +46,9 @@ async def provide_db_session(request: Request[Any, Any, Any], state: State) -> A
     try:
         yield session
         await to_thread.run_sync(_commit, session)
+        await to_thread.run_sync(run_after_commit, session)
     finally:
+        discard_after_commit(session)
         await to_thread.run_sync(session.close)
 
 
@@ -56,6 +61,11 @@ def _commit(session: Session) -> None:
     except StaleDataError as exc:
         session.rollback()
         raise Conflict("the object was changed by someone else; reload it and try again") from exc
+
+
+def provide_match_index(state: State) -> MatchIndex:
+    index: MatchIndex = state.match_index
+    return index
 
 
 def provide_now(state: State) -> datetime:

@@ -7,13 +7,23 @@ from typing import Annotated, Literal
 
 from litestar import Controller, get, patch, post
 from litestar.params import JSONBody, QueryParameter
+from sqlalchemy.orm import Session
 
-from expert_match.api.deps import DbSession, Limit, Now, Offset, PathId, SearchText
+from expert_match.api.deps import DbSession, Index, Limit, Now, Offset, PathId, SearchText
 from expert_match.api.problems import problem_responses
+from expert_match.db.hooks import after_commit
 from expert_match.db.paging import Window
 from expert_match.experts import service
-from expert_match.experts.schemas import ExpertCreate, ExpertPage, ExpertRead, ExpertSaved, ExpertUpdate, expert_read
-from expert_match.experts.schemas import resolution_read
+from expert_match.experts.match_index import MatchIndex
+from expert_match.experts.schemas import (
+    ExpertCreate,
+    ExpertPage,
+    ExpertRead,
+    ExpertSaved,
+    ExpertUpdate,
+    expert_read,
+    resolution_read,
+)
 from expert_match.experts.service import SavedExpert
 from expert_match.orgs.models import OrgKind
 
@@ -21,7 +31,12 @@ ExpertSort = Literal["id", "-id", "name", "-name", "capacity", "-capacity", "cre
                      "updated_at", "-updated_at"]
 
 
-def saved(result: SavedExpert, now: Now) -> ExpertSaved:
+def refresh_after_commit(session: Session, index: MatchIndex, expert_id: int) -> None:
+    """Rankings reflect the change as soon as it is committed (never before: it may roll back)."""
+    after_commit(session, lambda: index.refresh([expert_id]))
+
+
+def saved(result: SavedExpert, now: datetime) -> ExpertSaved:
     return ExpertSaved(
         expert=expert_read(result.profile, now),
         skill_report=[resolution_read(r) for r in result.resolutions],
@@ -58,8 +73,11 @@ class ExpertController(Controller):
 
     @post("/", sync_to_thread=True, summary="Register an expert (user account and profile)",
           responses=problem_responses(400, 409, 413, 422))
-    def create_expert(self, db_session: DbSession, now: Now, data: JSONBody[ExpertCreate]) -> ExpertSaved:
-        return saved(service.create_expert(db_session, data, now), now)
+    def create_expert(self, db_session: DbSession, match_index: Index, now: Now,
+                      data: JSONBody[ExpertCreate]) -> ExpertSaved:
+        result = service.create_expert(db_session, data, now)
+        refresh_after_commit(db_session, match_index, result.profile.id)
+        return saved(result, now)
 
     @get("/{expert_id:int}", sync_to_thread=True, summary="Read an expert", responses=problem_responses(400, 404))
     def read_expert(self, db_session: DbSession, now: Now, expert_id: PathId) -> ExpertRead:
@@ -67,5 +85,8 @@ class ExpertController(Controller):
 
     @patch("/{expert_id:int}", sync_to_thread=True, summary="Update an expert (lists given replace lists held)",
            responses=problem_responses(400, 404, 409, 413, 422))
-    def update_expert(self, db_session: DbSession, now: Now, expert_id: PathId, data: JSONBody[ExpertUpdate]) -> ExpertSaved:
-        return saved(service.update_expert(db_session, expert_id, data, now), now)
+    def update_expert(self, db_session: DbSession, match_index: Index, now: Now, expert_id: PathId,
+                      data: JSONBody[ExpertUpdate]) -> ExpertSaved:
+        result = service.update_expert(db_session, expert_id, data, now)
+        refresh_after_commit(db_session, match_index, expert_id)
+        return saved(result, now)

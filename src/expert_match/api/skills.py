@@ -8,8 +8,9 @@ from typing import Annotated, Literal
 from litestar import Controller, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
-from expert_match.api.deps import DbSession, Limit, Now, Offset, PathId, SearchText
+from expert_match.api.deps import DbSession, Index, Limit, Now, Offset, PathId, SearchText
 from expert_match.api.problems import problem_responses
+from expert_match.db.hooks import after_commit
 from expert_match.db.paging import Window
 from expert_match.experts import skill_service
 from expert_match.experts.schemas import (
@@ -65,5 +66,9 @@ class SkillController(Controller):
 
     @patch("/{skill_id:int}", sync_to_thread=True, summary="Update a skill",
            responses=problem_responses(400, 404, 409, 413, 422))
-    def update_skill(self, db_session: DbSession, now: Now, skill_id: PathId, data: JSONBody[SkillUpdate]) -> SkillRead:
-        return skill_read(skill_service.update_skill(db_session, skill_id, data, now))
+    def update_skill(self, db_session: DbSession, match_index: Index, now: Now, skill_id: PathId,
+                     data: JSONBody[SkillUpdate]) -> SkillRead:
+        skill = skill_service.update_skill(db_session, skill_id, data, now)
+        # Names and aliases are evidence for every expert with this skill: refit in the background.
+        after_commit(db_session, match_index.request_refit)
+        return skill_read(skill)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from expert_match.db import Base, TimestampedMixin, UTCDateTime
@@ -30,7 +30,11 @@ class Skill(TimestampedMixin, Base):
 
 class ExpertProfile(TimestampedMixin, Base):
     __tablename__ = "expert_profiles"
-    __table_args__ = (CheckConstraint("capacity >= 0 AND capacity <= 50", name="capacity_range"),)
+    __table_args__ = (
+        CheckConstraint("capacity >= 0 AND capacity <= 50", name="capacity_range"),
+        # The matcher index polls for profiles changed since its watermark.
+        Index("ix_expert_profiles_updated_at", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), unique=True)

@@ -111,6 +111,23 @@ class ExpertRepository:
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(ExpertProfile)) or 0
 
+    def all_for_matching(self) -> list[ExpertProfile]:
+        """Every profile with what the matcher needs, loaded in a fixed number of queries."""
+        return list(self.session.scalars(select(ExpertProfile).options(*_EXPERT_LOADS).order_by(ExpertProfile.id)))
+
+    def for_matching(self, expert_ids: Iterable[int]) -> list[ExpertProfile]:
+        wanted = list(set(expert_ids))
+        if not wanted:
+            return []
+        query = select(ExpertProfile).where(ExpertProfile.id.in_(wanted)).options(*_EXPERT_LOADS)
+        return list(self.session.scalars(query.order_by(ExpertProfile.id)))
+
+    def changed_since(self, moment: datetime) -> list[tuple[int, datetime]]:
+        """(id, update time) of profiles written at or after ``moment`` (the matcher's watermark)."""
+        query = (select(ExpertProfile.id, ExpertProfile.updated_at)
+                 .where(ExpertProfile.updated_at >= moment).order_by(ExpertProfile.id))
+        return [(row[0], row[1]) for row in self.session.execute(query)]
+
     def user_has_profile(self, user: User) -> bool:
         return self.session.scalar(select(exists().where(ExpertProfile.user_id == user.id))) or False
 

@@ -119,9 +119,10 @@ class ExpertRanker:
     def updated(self, changed: Sequence[ExpertProfile], removed: Sequence[int] = ()) -> ExpertRanker:
         """A new ranker with ``changed`` experts added or replaced and ``removed`` ids dropped.
 
-        The vocabulary and idf stay those of the last ``fit``: terms it has never seen are left
-        out, and ``unknown_share_`` grows with them so the owner can refit in the background
-        when the vocabulary drifts. ``self`` is not modified (readers may be using it).
+        The idf of known terms stays that of the last ``fit``; words it has never seen are added
+        as rare terms (see ``TermSpace.extended``) so a new expert is findable at once, and
+        ``unknown_share_`` grows with them so the owner can refit in the background when the
+        vocabulary drifts. ``self`` is not modified (readers may be using it).
 
         >>> from datetime import datetime, timezone
         >>> from expert_match.matching.profiles import Document, ExpertProfile, Problem
@@ -141,9 +142,12 @@ class ExpertRanker:
         # Kept experts keep their order; their documents' owner index shifts down past the gaps.
         kept_owners = (np.cumsum(keep_mask) - 1)[self.doc_owner_[kept_docs]]
         texts, owners, weights = self._evidence(changed, offset=len(keep))
-        fresh, unknown, total = self.space_.transform_documents(texts)
-        documents = sp.vstack([self.documents_[kept_docs], fresh], format="csr")
+        space, fresh, unknown, total = self.space_.extended(texts)
+        kept = self.documents_[kept_docs]
+        kept = sp.csr_matrix((kept.data, kept.indices, kept.indptr), shape=(kept.shape[0], fresh.shape[1]))
+        documents = sp.vstack([kept, fresh], format="csr")
         new = copy.copy(self)
+        new.space_ = space
         seen_unknown, seen_total = self.update_terms_
         new.update_terms_ = (seen_unknown + unknown, seen_total + total)
         new.unknown_share_ = new.update_terms_[0] / new.update_terms_[1] if new.update_terms_[1] else 0.0

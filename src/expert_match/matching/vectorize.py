@@ -8,7 +8,9 @@ whether or not the query was typed with diacritics, so scores of different probl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import copy
+from collections import ChainMap
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,7 +58,8 @@ class TermSpace:
     def __init__(self, analyzer: Analyzer, weighting: Weighting) -> None:
         self.analyzer = analyzer
         self.weighting = weighting
-        self.vocabulary: dict[str, int] = {}
+        self.vocabulary: Mapping[str, int] = {}
+        self.fitted_terms = 0  # columns below this were learnt by fit; later ones by extended()
         self.idf = np.zeros(0)
         self.df = np.zeros(0)
         self.block_of_term = np.zeros(0, dtype=np.int8)
@@ -65,14 +68,16 @@ class TermSpace:
     def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Learn the vocabulary and idf from ``texts`` and return their vectors (one row each)."""
         rows, cols, counts = [], [], []
+        vocabulary: dict[str, int] = {}
         for row, text in enumerate(texts):
             for block, terms in self.analyzer.terms(text).items():
                 for term, count in terms.items():
-                    col = self.vocabulary.setdefault(f"{block}|{term}", len(self.vocabulary))
+                    col = vocabulary.setdefault(f"{block}|{term}", len(vocabulary))
                     rows.append(row)
                     cols.append(col)
                     counts.append(count)
-        n_terms = len(self.vocabulary)
+        self.vocabulary = vocabulary
+        n_terms = self.fitted_terms = len(vocabulary)
         self.block_of_term = np.array([BLOCKS.index(k[0]) for k in self.vocabulary], dtype=np.int8)
         counts_matrix = sp.csr_matrix(
             (np.asarray(counts, dtype=np.float64), (rows, cols)), shape=(len(texts), n_terms)
@@ -103,26 +108,52 @@ class TermSpace:
         )
         return self._weigh(matrix, self.query_block_weights(accented is not False))
 
-    def transform_documents(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, int, int]:
-        """Vectors for new expert documents, plus (unknown, total) term occurrences: the share
-        of terms the fitted vocabulary lacks tells when a refit is due."""
-        rows, cols, counts = [], [], []
+    def extended(self, texts: Sequence[str]) -> tuple[TermSpace, sp.csr_matrix, int, int]:
+        """A space that also knows the new terms of ``texts`` (this one is left unchanged), their
+        vectors, and (unknown, total) term occurrences against the fitted vocabulary.
+
+        A new term gets the idf of a term seen in as many of the fitted documents as it is in
+        ``texts`` (usually 1: rare, so distinctive). The true df comes with the next ``fit``; the
+        unknown share tells the owner when that refit is due.
+        """
+        new_terms: dict[str, int] = {}
+        new_df: dict[str, int] = {}
         unknown = total = 0
+        for text in texts:
+            for block, terms in self.analyzer.terms(text).items():
+                for term, count in terms.items():
+                    key = f"{block}|{term}"
+                    total += count
+                    col = self.vocabulary.get(key)
+                    if col is None or col >= self.fitted_terms:
+                        unknown += count
+                    if col is None:
+                        new_terms.setdefault(key, len(self.vocabulary) + len(new_terms))
+                        new_df[key] = new_df.get(key, 0) + 1
+        space = self
+        if new_terms:
+            space = copy.copy(self)
+            space.vocabulary = ChainMap(new_terms, self.vocabulary)
+            df = np.array([new_df[key] for key in new_terms], dtype=np.float64)
+            space.df = np.concatenate([self.df, df])
+            space.idf = np.concatenate([self.idf, self.weighting.idf_weights(df, self.n_docs)])
+            blocks = np.array([BLOCKS.index(key[0]) for key in new_terms], dtype=np.int8)
+            space.block_of_term = np.concatenate([self.block_of_term, blocks])
+            space._by_column = None
+        return space, space._document_vectors(texts), unknown, total
+
+    def _document_vectors(self, texts: Sequence[str]) -> sp.csr_matrix:
+        rows, cols, counts = [], [], []
         for row, text in enumerate(texts):
             for block, terms in self.analyzer.terms(text).items():
                 for term, count in terms.items():
-                    total += count
-                    col = self.vocabulary.get(f"{block}|{term}")
-                    if col is None:
-                        unknown += count
-                        continue
                     rows.append(row)
-                    cols.append(col)
+                    cols.append(self.vocabulary[f"{block}|{term}"])
                     counts.append(count)
         matrix = sp.csr_matrix(
             (np.asarray(counts, dtype=np.float64), (rows, cols)), shape=(len(texts), len(self.vocabulary))
         )
-        return self._weigh(matrix, (1.0, 1.0)), unknown, total
+        return self._weigh(matrix, (1.0, 1.0))
 
     def query_block_weights(self, with_accented: bool) -> tuple[float, float]:
         accented = self.weighting.accented_weight if with_accented else 0.0
@@ -153,7 +184,9 @@ class TermSpace:
     def _terms_by_column(self) -> list[str]:
         cached = getattr(self, "_by_column", None)
         if cached is None or len(cached) != len(self.vocabulary):
-            cached = [key.split("|", 1)[1] for key in self.vocabulary]
+            cached = [""] * len(self.vocabulary)
+            for key, column in self.vocabulary.items():
+                cached[column] = key.split("|", 1)[1]
             self._by_column = cached
         return cached
 

@@ -1,0 +1,186 @@
+"""The matcher's index over the registry: fitted at start-up, refreshed as experts change.
+
+Readers always use the current ranker snapshot; a change builds a new snapshot with
+``ExpertRanker.updated`` and swaps the reference under a lock, so a request never waits for a
+refit. Changes are found through the database (profiles written since a watermark), so an edit
+made by another instance or by ``expert-match import-experts`` is seen within
+``poll_seconds``. When updates bring too many words the fitted vocabulary lacks, a full refit
+runs in a background thread and is swapped in when ready.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from expert_match.experts.models import ExpertProfile as ExpertRow
+from expert_match.experts.repository import ExpertRepository
+from expert_match.matching.profiles import (
+    BIO,
+    HEADLINE,
+    Document,
+    ExpertProfile,
+    Match,
+    Period,
+    Problem,
+    SkillEvidence,
+)
+from expert_match.matching.ranker import ExpertRanker
+
+log = logging.getLogger("expert_match.matching")
+
+# Rows written this long before the watermark are read again: a transaction that stamped its
+# rows earlier but committed after the last poll must not be missed.
+OVERLAP = timedelta(seconds=60)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def match_profile(row: ExpertRow) -> ExpertProfile:
+    """The matcher's plain view of a registry profile."""
+    skills = []
+    for item in row.skills:
+        if item.skill is not None:
+            names = (item.skill.name_en, *(item.skill.aliases or ()))
+            skills.append(SkillEvidence(item.skill.name_vi, names, item.level))
+        elif item.free_text:
+            skills.append(SkillEvidence(item.free_text, (), item.level))
+    return ExpertProfile(
+        expert_id=row.id,
+        documents=(Document(row.headline, HEADLINE), Document(row.bio or "", BIO)),
+        skills=tuple(skills),
+        languages=frozenset(row.languages or ()),
+        districts=frozenset(d.district_code for d in row.districts),
+        onsite_possible=row.onsite_possible,
+        capacity=row.capacity,
+        leave=tuple(Period(p.starts_at, p.ends_at) for p in row.leave),
+        affiliation_org_id=row.affiliation_org_id,
+        conflict_org_ids=frozenset(c.org_id for c in row.conflicts),
+        active=row.active,
+    )
+
+
+class MatchIndex:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        make_ranker: Callable[[], ExpertRanker] = ExpertRanker,
+        poll_seconds: float = 2.0,
+        refit_drift: float = 0.05,
+    ) -> None:
+        self._sessions = sessions
+        self._make_ranker = make_ranker
+        self._poll_seconds = poll_seconds
+        self._refit_drift = refit_drift
+        self._lock = threading.Lock()
+        self._ranker: ExpertRanker | None = None
+        self._watermark: datetime | None = None
+        self._last_poll = 0.0
+        self._refitting: threading.Thread | None = None
+        self._changed_during_refit: set[int] = set()
+        self._seen: dict[int, datetime] = {}  # update time of each expert as last read
+
+    # -- life cycle ----------------------------------------------------------------------------
+    def build(self) -> None:
+        """Fit from every profile in the database (start-up, and the background refit)."""
+        ranker, watermark = self._fit_from_database()
+        with self._lock:
+            self._ranker, self._watermark = ranker, watermark
+            self._last_poll = time.monotonic()
+
+    @property
+    def ranker(self) -> ExpertRanker:
+        if self._ranker is None:
+            self.build()
+        assert self._ranker is not None
+        return self._ranker
+
+    def rank(self, problem: Problem, k: int, *, now: datetime, loads: Mapping[int, int] | None = None) -> list[Match]:
+        self.poll()
+        return self.ranker.rank(problem, k, now=now, loads=loads)
+
+    # -- keeping up with changes -------------------------------------------------------------
+    def refresh(self, expert_ids: Sequence[int]) -> None:
+        """Re-read these experts from the database now (after the commit that changed them)."""
+        if not expert_ids:
+            return
+        with self._sessions() as session:
+            rows = ExpertRepository(session).for_matching(expert_ids)
+            profiles = [match_profile(row) for row in rows]
+        self._seen.update({row.id: row.updated_at for row in rows})
+        found = {p.expert_id for p in profiles}
+        removed = [i for i in expert_ids if i not in found]
+        with self._lock:
+            current = self.ranker
+            self._ranker = current.updated(profiles, removed=removed)
+            if self._refitting is not None:
+                self._changed_during_refit.update(expert_ids)
+        self._maybe_refit()
+
+    def poll(self, *, force: bool = False) -> None:
+        """Refresh experts changed in the database since the last poll (any instance, any tool)."""
+        if not force and time.monotonic() - self._last_poll < self._poll_seconds:
+            return
+        self._last_poll = time.monotonic()
+        since = (self._watermark or EPOCH) - OVERLAP
+        with self._sessions() as session:
+            stamps = ExpertRepository(session).changed_since(since)
+        changed = [expert_id for expert_id, stamp in stamps if self._seen.get(expert_id) != stamp]
+        if changed:
+            self.refresh(changed)
+        for expert_id, stamp in stamps:
+            self._seen[expert_id] = stamp
+            self._watermark = max(self._watermark or stamp, stamp)
+
+    def _maybe_refit(self) -> None:
+        ranker = self._ranker
+        if ranker is not None and ranker.unknown_share_ > self._refit_drift:
+            log.info("vocabulary drift %.1f%%: refitting the matcher in the background", 100 * ranker.unknown_share_)
+            self.request_refit()
+
+    def request_refit(self) -> None:
+        """Refit from the database in a background thread (e.g. the skill taxonomy changed)."""
+        with self._lock:
+            if self._refitting is not None or self._refit_drift == float("inf"):
+                return
+            self._refitting = threading.Thread(target=self._refit, name="matcher-refit", daemon=True)
+            self._refitting.start()
+
+    def _refit(self) -> None:
+        try:
+            ranker, watermark = self._fit_from_database()
+            with self._lock:
+                changed = sorted(self._changed_during_refit)
+                self._changed_during_refit.clear()
+                marks = [m for m in (watermark, self._watermark) if m is not None]
+                self._ranker, self._watermark = ranker, max(marks) if marks else None
+        finally:
+            self._refitting = None
+        if changed:
+            self.refresh(changed)  # edits that landed while the refit read the database
+
+    def wait_for_refit(self, timeout: float = 30.0) -> None:
+        thread = self._refitting
+        if thread is not None:
+            thread.join(timeout)
+
+    def close(self) -> None:
+        """Stop taking refits and let a running one finish (application shutdown)."""
+        self._refit_drift = float("inf")
+        self.wait_for_refit()
+
+    def _fit_from_database(self) -> tuple[ExpertRanker, datetime | None]:
+        with self._sessions() as session:
+            rows = ExpertRepository(session).all_for_matching()
+            profiles = [match_profile(row) for row in rows]
+            self._seen.update({row.id: row.updated_at for row in rows})
+            watermark = max((row.updated_at for row in rows), default=None)
+        started = time.perf_counter()
+        ranker = self._make_ranker().fit(profiles)
+        log.info("matcher fitted on %d experts in %.2f s", len(profiles), time.perf_counter() - started)
+        return ranker, watermark

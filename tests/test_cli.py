@@ -58,3 +58,17 @@ def test_bad_setting_is_reported(monkeypatch, capsys):
     monkeypatch.setenv("EXPERT_MATCH_PORT", "abc")
     assert main(["migrate"]) == 2
     assert "EXPERT_MATCH_PORT" in capsys.readouterr().err
+
+
+def test_rank_prints_explained_matches(cli_db, capsys):
+    main(["migrate"])
+    main(["load-fixtures"])
+    capsys.readouterr()
+    assert main(["rank", "May tinh khong nhan USB token, khong ky so duoc", "-k", "3"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(" 1. ")
+    assert "skills: Chữ ký số" in out
+    assert main(["rank", "lỗi chữ ký số", "-k", "2", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert len(result["matches"]) == 2 and result["experts_considered"] == 320
+    assert main(["rank", "x", "-k", "0"]) == 2

@@ -45,6 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path, help="a .csv or .json file (format: README, 'Importing experts')")
     imp.add_argument("--skip-existing", action="store_true", help="skip e-mails already registered")
     imp.set_defaults(command=cmd_import_experts)
+    rank = sub.add_parser("rank", help="rank the registered experts for a problem text (debugging)")
+    rank.add_argument("text", help="the problem, as a requester would write it")
+    rank.add_argument("-k", type=int, default=10, help="how many experts (1-50, default 10)")
+    rank.add_argument("--org", type=int, help="requester org id (its conflicts of interest apply)")
+    rank.add_argument("--district", help="district code or name of the problem")
+    rank.add_argument("--onsite", action="store_true", help="on-site work is needed")
+    rank.add_argument("--json", action="store_true", help="print the API's JSON instead of a table")
+    rank.set_defaults(command=cmd_rank)
     evaluate = sub.add_parser("eval", help="evaluate the matcher offline")
     eval_sub = evaluate.add_subparsers(required=True, metavar="DATASET")
     gold = eval_sub.add_parser("goldstandard", help="reviewer-expertise gold standard (Stelmakh et al. 2023)")
@@ -104,6 +112,52 @@ def cmd_import_experts(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return with_migrated_database(settings, work)
+
+
+def cmd_rank(args: argparse.Namespace, settings: Settings) -> int:
+    import msgspec
+
+    from expert_match.experts.match_index import MatchIndex
+    from expert_match.experts.match_schemas import MatchRequest
+    from expert_match.experts.match_service import match
+
+    try:
+        request = msgspec.convert({"text": args.text, "k": args.k, "org_id": args.org, "district": args.district,
+                                   "onsite": args.onsite}, MatchRequest)
+    except msgspec.ValidationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    def work(database: Database) -> int:
+        index = MatchIndex(database.reader)
+        index.build()
+        with database.reader() as session:
+            result = match(session, index, request, SystemClock().now())
+        if args.json:
+            print(msgspec.json.encode(result).decode())
+        else:
+            print(format_matches(result))
+        return 0
+
+    return with_migrated_database(settings, work)
+
+
+def format_matches(result: object) -> str:
+    matches = getattr(result, "matches")
+    if not matches:
+        return f"no eligible expert matches ({getattr(result, 'experts_considered')} experts considered)"
+    lines = []
+    for found in matches:
+        parts = found.parts
+        lines.append(f"{found.rank:2}. {found.score:.4f}  {found.expert.display_name} (#{found.expert.id}) "
+                     f"- {found.expert.headline}")
+        lines.append(f"      text {parts.text:.4f} x availability {parts.availability:.2f} x "
+                     f"(1 + district {parts.district:+.2f} + feedback {parts.feedback:+.2f})")
+        if found.matched_skills:
+            lines.append(f"      skills: {', '.join(found.matched_skills)}")
+        if found.matched_terms:
+            lines.append("      terms: " + ", ".join(f"{t.term} ({t.weight:.3f})" for t in found.matched_terms))
+    return "\n".join(lines)
 
 
 def cmd_eval_goldstandard(args: argparse.Namespace, _settings: Settings) -> int:

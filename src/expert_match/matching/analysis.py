@@ -54,7 +54,7 @@ class Analyzer:
     ngram_max : int
         Longest n-gram of syllables (1 = unigrams only, 2 = uni- and bigrams).
     stem : bool
-        Strip English plural endings on the folded block ("networks" -> "network").
+        Strip English plural endings ("networks" -> "network").
 
     Examples
     --------
@@ -74,9 +74,9 @@ class Analyzer:
 
     def tokens(self, text: str) -> tuple[list[str], list[str]]:
         accented = _TOKEN.findall(self.prepare(text))
+        if self.stem:  # only ASCII words of 5+ letters change; no Vietnamese syllable ends in -s
+            accented = [_light_stem(t) for t in accented]
         folded = [_fold_token(t) for t in accented]
-        if self.stem:
-            folded = [_light_stem(t) for t in folded]
         return accented, folded
 
     def terms(self, text: str) -> dict[str, Counter[str]]:
@@ -98,6 +98,37 @@ class Analyzer:
 @lru_cache(maxsize=8192)
 def _cached_terms(analyzer: Analyzer, text: str) -> dict[str, Counter[str]]:
     return analyzer._terms(text)
+
+
+# Function words that tell English from Vietnamese typed without diacritics. Neither list is used
+# to delete anything: they only decide which blocks a problem is compared on.
+_ENGLISH = frozenset(
+    "the of and to in for with on our we is are was were be been it its this that these those "
+    "from by at as an or not can could must should would will have has had do does did there "
+    "their they you your which who what when how my me us i".split()
+)
+_VIETNAMESE_UNACCENTED = frozenset(
+    "khong cua va cac nhung duoc la co trong khi thi ma nay do da dang se rat cung van nhung "
+    "hoac de tu theo ve lai ra vao nen neu vi boi nhu cho voi tai can bi phuong xa".split()
+)
+
+
+def query_blocks(text: str) -> tuple[str, ...]:
+    """Which blocks a problem is compared on.
+
+    With Vietnamese diacritics: both. Without them, English is compared on exact words only,
+    so "to" (English) never meets "tổ" folded to "to"; Vietnamese typed without diacritics is
+    compared on the folded block, where "chu ky so" meets "chữ ký số".
+
+    >>> query_blocks("lỗi chữ ký số"), query_blocks("loi chu ky so"), query_blocks("our token is not working")
+    (('a', 'f'), ('f',), ('a',))
+    """
+    if has_diacritics(text):
+        return (ACCENTED, FOLDED)
+    words = _TOKEN.findall(text.casefold())
+    english = sum(w in _ENGLISH for w in words)
+    vietnamese = sum(w in _VIETNAMESE_UNACCENTED for w in words)
+    return (ACCENTED,) if english >= 2 and english > vietnamese else (FOLDED,)
 
 
 def has_diacritics(text: str) -> bool:

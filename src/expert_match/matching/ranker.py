@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import scipy.sparse as sp
 
-from expert_match.matching.analysis import FOLDED, Analyzer, has_diacritics
+from expert_match.matching.analysis import FOLDED, Analyzer, query_blocks
 from expert_match.matching.explain import explain_skills, explain_terms, skill_keys
 from expert_match.matching.filters import Eligibility
 from expert_match.matching.profiles import (
@@ -181,8 +181,8 @@ class ExpertRanker:
 
     # -- scoring -----------------------------------------------------------------------------
     def query_vector(self, text: str) -> sp.csr_matrix:
-        """The problem as a vector; text without any diacritic skips the accented block."""
-        return self.space_.transform([text], accented=None if has_diacritics(text) else False)
+        """The problem as a vector, on the blocks that suit how it was typed (``query_blocks``)."""
+        return self.space_.transform([text], blocks=query_blocks(text))
 
     def text_scores(self, text: str) -> np.ndarray:
         """Text relevance of every fitted expert to ``text`` (order of ``expert_ids_``)."""

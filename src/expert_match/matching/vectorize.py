@@ -88,14 +88,14 @@ class TermSpace:
         self.idf = self.weighting.idf_weights(df, self.n_docs)
         return self._weigh(counts_matrix, (1.0, 1.0))
 
-    def transform(self, texts: Iterable[str], *, accented: bool | None = None) -> sp.csr_matrix:
+    def transform(self, texts: Iterable[str], *, blocks: Sequence[str] = BLOCKS) -> sp.csr_matrix:
         """Vectors for new texts; unknown terms are dropped (they match no expert anyway)."""
         rows, cols, counts = [], [], []
         n = 0
         for row, text in enumerate(texts):
             n = row + 1
             for block, terms in self.analyzer.terms(text).items():
-                if block == ACCENTED and accented is False:
+                if block not in blocks:
                     continue
                 for term, count in terms.items():
                     col = self.vocabulary.get(f"{block}|{term}")
@@ -106,7 +106,7 @@ class TermSpace:
         matrix = sp.csr_matrix(
             (np.asarray(counts, dtype=np.float64), (rows, cols)), shape=(n, len(self.vocabulary))
         )
-        return self._weigh(matrix, self.query_block_weights(accented is not False))
+        return self._weigh(matrix, self.query_block_weights(blocks))
 
     def extended(self, texts: Sequence[str]) -> tuple[TermSpace, sp.csr_matrix, int, int]:
         """A space that also knows the new terms of ``texts`` (this one is left unchanged), their
@@ -155,10 +155,12 @@ class TermSpace:
         )
         return self._weigh(matrix, (1.0, 1.0))
 
-    def query_block_weights(self, with_accented: bool) -> tuple[float, float]:
-        accented = self.weighting.accented_weight if with_accented else 0.0
-        total = accented + self.weighting.folded_weight
-        return accented / total, self.weighting.folded_weight / total
+    def query_block_weights(self, blocks: Sequence[str]) -> tuple[float, float]:
+        """Weights of the blocks a query uses, summing to 1 (so its scores stay in [0, 1])."""
+        accented = self.weighting.accented_weight if ACCENTED in blocks else 0.0
+        folded = self.weighting.folded_weight if FOLDED in blocks else 0.0
+        total = accented + folded
+        return accented / total, folded / total
 
     def _weigh(self, counts: sp.csr_matrix, block_weights: tuple[float, float]) -> sp.csr_matrix:
         matrix = counts.copy()

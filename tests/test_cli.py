@@ -72,3 +72,12 @@ def test_rank_prints_explained_matches(cli_db, capsys):
     result = json.loads(capsys.readouterr().out)
     assert len(result["matches"]) == 2 and result["experts_considered"] == 320
     assert main(["rank", "x", "-k", "0"]) == 2
+
+
+def test_bench_assign_prints_json(capsys):
+    assert main(["bench", "assign", "--tickets", "30", "--experts", "200", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert set(figures) >= {"tickets", "experts", "seconds", "total", "optimum", "greedy"}
+    assert figures["total"] == pytest.approx(figures["optimum"], rel=1e-6)
+    assert figures["greedy"] <= figures["total"] + 1e-9
+    assert main(["bench", "assign", "--tickets", "0"]) == 2

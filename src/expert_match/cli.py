@@ -53,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     rank.add_argument("--onsite", action="store_true", help="on-site work is needed")
     rank.add_argument("--json", action="store_true", help="print the API's JSON instead of a table")
     rank.set_defaults(command=cmd_rank)
+    bench = sub.add_parser("bench", help="benchmarks (print figures; take minutes)")
+    bench_sub = bench.add_subparsers(required=True, metavar="WHAT")
+    bench_assign = bench_sub.add_parser("assign", help="global assignment vs greedy vs the exact optimum")
+    bench_assign.add_argument("--tickets", type=int, default=1000)
+    bench_assign.add_argument("--experts", type=int, default=13000)
+    bench_assign.add_argument("--candidates", type=int, default=20, help="top-k experts per ticket")
+    bench_assign.add_argument("--json", action="store_true")
+    bench_assign.set_defaults(command=cmd_bench_assign)
     evaluate = sub.add_parser("eval", help="evaluate the matcher offline")
     eval_sub = evaluate.add_subparsers(required=True, metavar="DATASET")
     gold = eval_sub.add_parser("goldstandard", help="reviewer-expertise gold standard (Stelmakh et al. 2023)")
@@ -158,6 +166,27 @@ def format_matches(result: object) -> str:
         if found.matched_terms:
             lines.append("      terms: " + ", ".join(f"{t.term} ({t.weight:.3f})" for t in found.matched_terms))
     return "\n".join(lines)
+
+
+def cmd_bench_assign(args: argparse.Namespace, _settings: Settings) -> int:
+    import json
+
+    from expert_match.evaluation.bench import bench_assign
+
+    if not (1 <= args.tickets <= 100_000 and 1 <= args.experts <= 1_000_000 and 1 <= args.candidates <= 200):
+        print("error: --tickets 1..100000, --experts 1..1000000, --candidates 1..200", file=sys.stderr)
+        return 2
+    figures = bench_assign(args.tickets, args.experts, args.candidates,
+                           say=lambda msg: print(msg, file=sys.stderr, flush=True))
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print(f"{figures['tickets']} tickets x {figures['experts']} experts, top {figures['candidates_per_ticket']}"
+              f" candidates each: global assignment {figures['seconds']} s, total {figures['total']}"
+              f" = {figures['ratio_to_optimum']:.4%} of the optimum {figures['optimum']}"
+              f" (integer program, {figures['optimum_seconds']} s); one-by-one greedy {figures['greedy']}"
+              f" = {figures['greedy_ratio_to_optimum']:.4%}")
+    return 0
 
 
 def cmd_eval_goldstandard(args: argparse.Namespace, _settings: Settings) -> int:

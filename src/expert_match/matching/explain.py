@@ -50,10 +50,17 @@ def skill_keys(skills: Sequence[SkillEvidence], space: TermSpace) -> list[tuple[
     half the documents weighs almost nothing, and a name could never be "mostly present".
     """
     analyzer: Analyzer = space.analyzer
-    smooth_idf = np.log((1.0 + space.n_docs) / (1.0 + space.df)) + 1.0
-    unseen = float(np.log(1.0 + space.n_docs) + 1.0)
+    cache = space.__dict__.setdefault("_skill_keys", {})
     keys = []
     for skill in skills:
+        cached = cache.get((skill.label, skill.names))
+        if cached is not None:
+            keys.append(cached)
+            continue
+        if "_smooth_idf" not in cache:
+            cache["_smooth_idf"] = (np.log((1.0 + space.n_docs) / (1.0 + space.df)) + 1.0,
+                                    float(np.log(1.0 + space.n_docs) + 1.0))
+        smooth_idf, unseen = cache["_smooth_idf"]
         names = []
         for name in (skill.label, *skill.names):
             terms = analyzer.terms(name)[FOLDED]
@@ -64,6 +71,7 @@ def skill_keys(skills: Sequence[SkillEvidence], space: TermSpace) -> list[tuple[
             if weights:
                 names.append(weights)
         keys.append((skill.label, names))
+        cache[(skill.label, skill.names)] = keys[-1]  # many experts share a skill
     return keys
 
 

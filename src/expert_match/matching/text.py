@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Look-alikes of Đ/đ (Eth, African D) and characters that are invisible but break equality.
 _CLEAN = str.maketrans(
@@ -233,7 +234,13 @@ def expand_abbreviations(text: str) -> str:
     """
 
     def replace(match: re.Match[str]) -> str:
-        expansion = ABBREVIATIONS.get(fold(match.group(0)))
+        expansion = _expansion(match.group(0))
         return f"{match.group(0)} ({expansion})" if expansion else match.group(0)
 
     return _WORD.sub(replace, text)
+
+
+@lru_cache(maxsize=100_000)
+def _expansion(word: str) -> str | None:
+    # Abbreviations are 2-6 letters; longer words skip the fold.
+    return ABBREVIATIONS.get(fold(word)) if len(word) <= 6 else None

@@ -140,6 +140,7 @@ class TermSpace:
             blocks = np.array([BLOCKS.index(key[0]) for key in new_terms], dtype=np.int8)
             space.block_of_term = np.concatenate([self.block_of_term, blocks])
             space._by_column = None
+            space._skill_keys = {}  # cached skill keys used the old idf
         return space, space._document_vectors(texts), unknown, total
 
     def _document_vectors(self, texts: Sequence[str]) -> sp.csr_matrix:

@@ -5,7 +5,8 @@ import json
 import unicodedata
 
 from expert_match.experts.skills import SkillEntry, SkillTaxonomy
-from expert_match.fixtures.loader import load_fixtures, read_fixture
+from expert_match.fixtures import read_fixture
+from expert_match.fixtures.loader import load_fixtures
 from expert_match.matching.text import fold
 from expert_match.orgs.locations import admin_units
 

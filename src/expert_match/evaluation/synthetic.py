@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from expert_match.fixtures.loader import read_fixture
+from expert_match.fixtures import read_fixture
 from expert_match.matching.profiles import Document, ExpertProfile, SkillEvidence
 
 _WORD = re.compile(r"[^\W\d_]+")

@@ -33,7 +33,7 @@ def test_match_ranks_with_explanations(client):
     assert best["expert"] == {"id": lan["id"], "display_name": "Nguyễn Thị Lan", "headline": "Chuyên gia chữ ký số"}
     assert best["rank"] == 1
     assert "Chữ ký số" in best["matched_skills"]
-    assert any(t["term"] == "usb token" for t in best["matched_terms"])
+    assert any("token" in t["term"] for t in best["matched_terms"])
     parts = best["parts"]
     assert parts["total"] == best["score"]
     assert abs(parts["text"] * parts["availability"] * (1 + parts["district"] + parts["feedback"]) - parts["total"]) < 1e-5

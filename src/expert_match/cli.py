@@ -70,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     gold.add_argument("--nested-cv", action="store_true",
                       help="also run the configuration grid and nested leave-one-researcher-out CV (minutes)")
     gold.set_defaults(command=cmd_eval_goldstandard)
+    ranking = eval_sub.add_parser("ranking", help="per-problem ranking quality on a labelled set, by input form")
+    ranking.add_argument("file", type=Path, help="JSON set, e.g. src/expert_match/fixtures/eval/ranking.json")
+    ranking.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ranking.add_argument("--scores-out", type=Path, help="write {query_id: {expert_id: score}}")
+    ranking.set_defaults(command=cmd_eval_ranking)
     return parser
 
 
@@ -186,6 +191,26 @@ def cmd_bench_assign(args: argparse.Namespace, _settings: Settings) -> int:
               f" = {figures['ratio_to_optimum']:.4%} of the optimum {figures['optimum']}"
               f" (integer program, {figures['optimum_seconds']} s); one-by-one greedy {figures['greedy']}"
               f" = {figures['greedy_ratio_to_optimum']:.4%}")
+    return 0
+
+
+def cmd_eval_ranking(args: argparse.Namespace, _settings: Settings) -> int:
+    import json
+
+    from expert_match.evaluation.ranking import evaluate, format_report
+
+    if not args.file.is_file():
+        print(f"error: no such file: {args.file}", file=sys.stderr)
+        return 2
+    try:
+        report, scores = evaluate(args.file)
+    except (KeyError, TypeError, ValueError) as exc:
+        print(f"error: {args.file} is not a ranking set ({exc!r}); see `expert-match eval ranking --help`",
+              file=sys.stderr)
+        return 2
+    if args.scores_out:
+        args.scores_out.write_text(json.dumps(scores, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(json.dumps({"overall": report["overall"], "forms": report["forms"]}) if args.json else format_report(report))
     return 0
 
 

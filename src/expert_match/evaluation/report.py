@@ -16,7 +16,7 @@ def goldstandard_report(folder: Path, *, nested: bool, progress: Any = None) -> 
     say(f"{len(gold.researchers)} researchers, {len(gold.papers)} rated papers, {len(gold.versions)} profile versions")
     default_tallies, predictions = gs.run_config(gold, gs.DEFAULT)
     result = gs.summarize(default_tallies)
-    baseline_tallies, _ = gs.run_config(gold, gs.TEXTBOOK)
+    baseline_tallies, _ = gs.run_config(gold, gs.PLAIN)
     wins, losses, ties = gs.wins_losses(default_tallies, baseline_tallies)
     report: dict[str, Any] = {
         "loss": round(result.loss, 4),
@@ -24,7 +24,7 @@ def goldstandard_report(folder: Path, *, nested: bool, progress: Any = None) -> 
         "easy_acc": round(result.easy_acc, 4),
         "hard_acc": round(result.hard_acc, 4),
         "config": gs.DEFAULT,
-        "baseline": {"config": gs.TEXTBOOK, "loss": round(loss(list(baseline_tallies.values())), 4)},
+        "baseline": {"config": gs.PLAIN, "loss": round(loss(list(baseline_tallies.values())), 4)},
         "vs_baseline": {"wins": wins, "losses": losses, "ties": ties},
     }
     if nested:

@@ -74,6 +74,9 @@ class Analyzer:
 
     def tokens(self, text: str) -> tuple[list[str], list[str]]:
         accented = _TOKEN.findall(self.prepare(text))
+        return self._both(accented)
+
+    def _both(self, accented: list[str]) -> tuple[list[str], list[str]]:
         if self.stem:  # only ASCII words of 5+ letters change; no Vietnamese syllable ends in -s
             accented = [_light_stem(t) for t in accented]
         folded = [_fold_token(t) for t in accented]
@@ -85,11 +88,16 @@ class Analyzer:
         return _cached_terms(self, text)
 
     def _terms(self, text: str) -> dict[str, Counter[str]]:
-        accented, folded = self.tokens(text)
-        return {ACCENTED: self._ngrams(accented), FOLDED: self._ngrams(folded)}
+        # N-grams never cross a line break: lists (skills, glossary expansions) are one per line.
+        counts = {ACCENTED: Counter(), FOLDED: Counter()}
+        for line in self.prepare(text).split("\n"):
+            accented, folded = self._both(_TOKEN.findall(line))
+            self._ngrams(accented, counts[ACCENTED])
+            self._ngrams(folded, counts[FOLDED])
+        return counts
 
-    def _ngrams(self, tokens: list[str]) -> Counter[str]:
-        counts = Counter(tokens)
+    def _ngrams(self, tokens: list[str], counts: Counter[str]) -> Counter[str]:
+        counts.update(tokens)
         for n in range(2, self.ngram_max + 1):
             counts.update(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
         return counts

@@ -57,7 +57,7 @@ class ExpertProfile:
         """Documents plus one skills document naming every skill in every language."""
         if not self.skills:
             return self.documents
-        names = "; ".join(name for skill in self.skills for name in (skill.label, *skill.names))
+        names = "\n".join(name for skill in self.skills for name in (skill.label, *skill.names))
         return (*self.documents, Document(names, SKILLS))
 
 

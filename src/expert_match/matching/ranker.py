@@ -15,7 +15,10 @@ import scipy.sparse as sp
 
 from expert_match.matching.analysis import FOLDED, Analyzer, query_blocks
 from expert_match.matching.explain import explain_skills, explain_terms, skill_keys
+from expert_match.matching.bilingual import TERMS
 from expert_match.matching.filters import Eligibility
+from expert_match.matching.glossary import Glossary
+from expert_match.matching.spelling import Speller
 from expert_match.matching.profiles import (
     BIO,
     HEADLINE,
@@ -26,6 +29,7 @@ from expert_match.matching.profiles import (
     Match,
     Problem,
     ScoreParts,
+    SkillEvidence,
 )
 from expert_match.matching.vectorize import TermSpace, Weighting, aggregation_matrix
 
@@ -60,6 +64,14 @@ class ExpertRanker:
         Availability factor of an expert with one free slot left out of many (1.0 when all are free).
     window : timedelta
         Time the problem needs the expert for, when the problem gives no window.
+    expand_skills : bool
+        Add every name of each skill the problem names (the bilingual glossary of the fitted
+        experts' skills), so "digital signature" also asks for "chữ ký số".
+    correct_typos : bool
+        Add the closest known word for each problem word the vocabulary lacks (``spelling``).
+    expansion_weight : float
+        How much a glossary expansion or spelling correction counts against the problem's own
+        words (their counts are multiplied by it).
 
     Examples
     --------
@@ -90,6 +102,9 @@ class ExpertRanker:
         feedback_boost: float = 0.1,
         min_availability: float = 0.6,
         window: timedelta = timedelta(days=5),
+        expand_skills: bool = True,
+        correct_typos: bool = True,
+        expansion_weight: float = 0.5,
     ) -> None:
         self.ngram_max = ngram_max
         self.stem = stem
@@ -102,6 +117,9 @@ class ExpertRanker:
         self.feedback_boost = feedback_boost
         self.min_availability = min_availability
         self.window = window
+        self.expand_skills = expand_skills
+        self.correct_typos = correct_typos
+        self.expansion_weight = expansion_weight
 
     # -- fitting -----------------------------------------------------------------------------
     def fit(self, profiles: Sequence[ExpertProfile]) -> ExpertRanker:
@@ -178,11 +196,27 @@ class ExpertRanker:
         self.centroids_csc_ = self.centroids_.tocsc()
         self.eligibility_ = Eligibility.build(profiles)
         self.skill_keys_ = [skill_keys(p.skills, self.space_) for p in profiles]
+        terms = (SkillEvidence(words[0], words[1:]) for words in TERMS)
+        self.glossary_ = Glossary(self.space_.analyzer, [*(s for p in profiles for s in p.skills), *terms])
 
     # -- scoring -----------------------------------------------------------------------------
     def query_vector(self, text: str) -> sp.csr_matrix:
         """The problem as a vector, on the blocks that suit how it was typed (``query_blocks``)."""
-        return self.space_.transform([text], blocks=query_blocks(text))
+        extra = [self.glossary_.expand(text)] if self.expand_skills else []
+        if self.correct_typos:
+            extra += self._speller().corrections(self.space_.analyzer.tokens(text)[1])
+        return self.space_.transform([text], blocks=query_blocks(text), extras=["\n".join(extra)],
+                                     extra_weight=self.expansion_weight)
+
+    def _speller(self) -> Speller:
+        # Built on first use and again whenever updates have grown the vocabulary.
+        size = len(self.space_.vocabulary)
+        cached = self.__dict__.get("speller_")
+        if cached is None or cached[0] != size:
+            words = (key[2:] for key in self.space_.vocabulary if key.startswith(FOLDED + "|") and " " not in key)
+            cached = (size, Speller(words))
+            self.__dict__["speller_"] = cached
+        return cached[1]
 
     def text_scores(self, text: str) -> np.ndarray:
         """Text relevance of every fitted expert to ``text`` (order of ``expert_ids_``)."""

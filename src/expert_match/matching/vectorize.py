@@ -88,12 +88,23 @@ class TermSpace:
         self.idf = self.weighting.idf_weights(df, self.n_docs)
         return self._weigh(counts_matrix, (1.0, 1.0))
 
-    def transform(self, texts: Iterable[str], *, blocks: Sequence[str] = BLOCKS) -> sp.csr_matrix:
-        """Vectors for new texts; unknown terms are dropped (they match no expert anyway)."""
+    def transform(self, texts: Iterable[str], *, blocks: Sequence[str] = BLOCKS,
+                  extras: Sequence[str] = (), extra_weight: float = 0.5) -> sp.csr_matrix:
+        """Vectors for new texts; unknown terms are dropped (they match no expert anyway).
+
+        ``extras[i]`` (expansions of text i) is weighted like a text and added with factor
+        ``extra_weight`` before the vector is normalised.
+        """
+        texts = list(texts)
+        matrix = self._tfidf(self._counts(texts, blocks))
+        if any(extras):
+            padded = [extras[i] if i < len(extras) else "" for i in range(len(texts))]
+            matrix = matrix + extra_weight * self._tfidf(self._counts(padded, blocks))
+        return self._normalize(matrix.tocsr(), self.query_block_weights(blocks))
+
+    def _counts(self, texts: Sequence[str], blocks: Sequence[str]) -> sp.csr_matrix:
         rows, cols, counts = [], [], []
-        n = 0
         for row, text in enumerate(texts):
-            n = row + 1
             for block, terms in self.analyzer.terms(text).items():
                 if block not in blocks:
                     continue
@@ -103,10 +114,9 @@ class TermSpace:
                         rows.append(row)
                         cols.append(col)
                         counts.append(count)
-        matrix = sp.csr_matrix(
-            (np.asarray(counts, dtype=np.float64), (rows, cols)), shape=(n, len(self.vocabulary))
+        return sp.csr_matrix(
+            (np.asarray(counts, dtype=np.float64), (rows, cols)), shape=(len(texts), len(self.vocabulary))
         )
-        return self._weigh(matrix, self.query_block_weights(blocks))
 
     def extended(self, texts: Sequence[str]) -> tuple[TermSpace, sp.csr_matrix, int, int]:
         """A space that also knows the new terms of ``texts`` (this one is left unchanged), their
@@ -164,9 +174,18 @@ class TermSpace:
         return accented / total, folded / total
 
     def _weigh(self, counts: sp.csr_matrix, block_weights: tuple[float, float]) -> sp.csr_matrix:
+        return self._normalize(self._tfidf(counts), block_weights)
+
+    def _tfidf(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         matrix = counts.copy()
         matrix.sum_duplicates()
         matrix.data = self.weighting.tf_weights(matrix.data) * self.idf[matrix.indices]
+        return matrix
+
+    def _normalize(self, matrix: sp.csr_matrix, block_weights: tuple[float, float]) -> sp.csr_matrix:
+        """Each block of each row to unit length, times the block's weight."""
+        matrix = matrix.copy()
+        matrix.sum_duplicates()
         row_of = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
         block = self.block_of_term[matrix.indices]
         scale = np.ones_like(matrix.data)

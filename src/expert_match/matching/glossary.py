@@ -1,0 +1,65 @@
+"""Bilingual skill glossary: a problem that names a skill in one language also asks for it in the
+other. The research measured language mismatch as the main failure of lexical matching
+(Vietnamese ticket vs English profile: top-1 below 0.12), and bilingual skill names as its cure.
+
+Names are matched as whole word sequences ("digital signature", "chữ ký số", "GIS"), never as
+fragments, so "an" or "to" cannot trigger anything. A problem typed with diacritics is matched on
+accented words ("nhận" is not "nhãn"); one typed without them on folded words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from expert_match.matching.analysis import Analyzer, has_diacritics
+from expert_match.matching.profiles import SkillEvidence
+
+MIN_SINGLE_WORD = 3  # one-word names shorter than this (AI, BA, QA) are too ambiguous to expand
+
+
+class Glossary:
+    """Maps skill names found in a text to every name of those skills.
+
+    >>> from expert_match.matching.profiles import SkillEvidence
+    >>> g = Glossary(Analyzer(), [SkillEvidence("Chữ ký số", ("digital signature", "CKS"))])
+    >>> g.expand("our digital signature token fails")
+    'Chữ ký số\\ndigital signature\\nCKS'
+    >>> g.expand("an unrelated problem")
+    ''
+    """
+
+    def __init__(self, analyzer: Analyzer, skills: Iterable[SkillEvidence]) -> None:
+        self.analyzer = analyzer
+        self._by_first: dict[bool, dict[str, list[tuple[tuple[str, ...], int]]]] = {True: {}, False: {}}
+        self._names: list[tuple[str, ...]] = []
+        seen: dict[tuple[str, tuple[str, ...]], int] = {}
+        for skill in skills:
+            key = (skill.label, skill.names)
+            if key in seen:
+                continue
+            index = seen[key] = len(self._names)
+            self._names.append((skill.label, *skill.names))
+            for name in self._names[index]:
+                for accented, words in zip((True, False), self.analyzer.tokens(name)):
+                    words = tuple(words)
+                    if not words or (len(words) == 1 and len(words[0]) < MIN_SINGLE_WORD):
+                        continue
+                    self._by_first[accented].setdefault(words[0], []).append((words, index))
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def found(self, text: str) -> list[int]:
+        accented = has_diacritics(text)
+        words = self.analyzer.tokens(text)[0 if accented else 1]
+        table = self._by_first[accented]
+        hits: set[int] = set()
+        for start, word in enumerate(words):
+            for name, index in table.get(word, ()):
+                if tuple(words[start : start + len(name)]) == name:
+                    hits.add(index)
+        return sorted(hits)
+
+    def expand(self, text: str) -> str:
+        """Every name of every entry ``text`` mentions, one per line ("" when none)."""
+        return "\n".join(name for index in self.found(text) for name in self._names[index])

@@ -33,7 +33,10 @@ def test_match_ranks_with_explanations(client):
     assert best["expert"] == {"id": lan["id"], "display_name": "Nguyễn Thị Lan", "headline": "Chuyên gia chữ ký số"}
     assert best["rank"] == 1
     assert "Chữ ký số" in best["matched_skills"]
-    assert any("token" in t["term"] for t in best["matched_terms"])
+    terms = [t["term"] for t in best["matched_terms"]]
+    assert {"chữ ký", "signature"} & set(terms), terms
+    weights = [t["weight"] for t in best["matched_terms"]]
+    assert weights == sorted(weights, reverse=True)
     parts = best["parts"]
     assert parts["total"] == best["score"]
     assert abs(parts["text"] * parts["availability"] * (1 + parts["district"] + parts["feedback"]) - parts["total"]) < 1e-5

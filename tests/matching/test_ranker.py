@@ -164,7 +164,7 @@ def test_an_edit_is_vectorised_with_the_fitted_vocabulary_and_scores_at_once(ran
     newer = ranker.updated([edited])
     query = "mạng LAN trụ sở phường chập chờn"
     position = newer.expert_ids_.tolist().index(2)
-    reference = ranker.space_.extended(["Thiết kế mạng LAN, Wi-Fi cho trụ sở phường"])[1]
+    reference = newer.space_.extended(["Thiết kế mạng LAN, Wi-Fi cho trụ sở phường"])[1]
     assert newer.documents_[newer.doc_starts_[position]].toarray() == pytest.approx(reference.toarray())
     assert newer.text_scores(query)[position] > ranker.text_scores(query)[ranker.expert_ids_.tolist().index(2)]
 
@@ -175,3 +175,11 @@ def test_unknown_words_in_updates_are_findable_and_raise_the_drift_share(ranker)
     assert ranker.unknown_share_ == 0.0
     assert ids(newer.rank(Problem("Solidity smart contract"), k=3, now=NOW)) == [7]
     assert "ethereum" not in " ".join(ranker.space_.vocabulary)  # the old snapshot is untouched
+
+
+def test_an_index_started_empty_gets_positive_weights_for_new_experts():
+    empty = ExpertRanker().fit([])
+    grown = empty.updated([expert(1, "chữ ký số USB token", SIGNATURE), expert(2, "mạng LAN Wi-Fi", NETWORK)])
+    assert (grown.space_.idf > 0).all()
+    matches = grown.rank(Problem("lỗi USB token chữ ký số"), k=2, now=NOW)
+    assert ids(matches)[0] == 1 and matches[0].parts.text > 0

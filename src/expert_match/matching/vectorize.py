@@ -146,7 +146,9 @@ class TermSpace:
             space.vocabulary = ChainMap(new_terms, self.vocabulary)
             df = np.array([new_df[key] for key in new_terms], dtype=np.float64)
             space.df = np.concatenate([self.df, df])
-            space.idf = np.concatenate([self.idf, self.weighting.idf_weights(df, self.n_docs)])
+            # As if the new documents had been part of the fit: N grows by their number, so a new
+            # term's df never exceeds N (BM25 idf would turn negative).
+            space.idf = np.concatenate([self.idf, self.weighting.idf_weights(df, self.n_docs + len(texts))])
             blocks = np.array([BLOCKS.index(key[0]) for key in new_terms], dtype=np.int8)
             space.block_of_term = np.concatenate([self.block_of_term, blocks])
             space._by_column = None

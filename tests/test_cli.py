@@ -81,3 +81,13 @@ def test_bench_assign_prints_json(capsys):
     assert figures["total"] == pytest.approx(figures["optimum"], rel=1e-6)
     assert figures["greedy"] <= figures["total"] + 1e-9
     assert main(["bench", "assign", "--tickets", "0"]) == 2
+
+
+def test_bench_matching_prints_the_figures(capsys):
+    assert main(["bench", "matching", "--experts", "300", "--queries", "10", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert set(figures) >= {"experts", "build_s", "index_mb", "p50_ms", "p99_ms", "batch_qps", "exact_top10",
+                            "fts5_p50_ms", "tantivy_p50_ms"}
+    assert figures["experts"] == 300
+    assert figures["exact_top10"] is True
+    assert figures["p50_ms"] <= figures["p99_ms"]

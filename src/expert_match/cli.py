@@ -61,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench_assign.add_argument("--candidates", type=int, default=20, help="top-k experts per ticket")
     bench_assign.add_argument("--json", action="store_true")
     bench_assign.set_defaults(command=cmd_bench_assign)
+    bench_matching = bench_sub.add_parser("matching", help="index build, query latency, vs SQLite FTS5 and tantivy")
+    bench_matching.add_argument("--experts", type=int, required=True, help="synthetic experts (e.g. 13000, 100000)")
+    bench_matching.add_argument("--queries", type=int, default=200, help="synthetic tickets to time")
+    bench_matching.add_argument("--json", action="store_true")
+    bench_matching.set_defaults(command=cmd_bench_matching)
     evaluate = sub.add_parser("eval", help="evaluate the matcher offline")
     eval_sub = evaluate.add_subparsers(required=True, metavar="DATASET")
     gold = eval_sub.add_parser("goldstandard", help="reviewer-expertise gold standard (Stelmakh et al. 2023)")
@@ -211,6 +216,22 @@ def cmd_eval_ranking(args: argparse.Namespace, _settings: Settings) -> int:
     if args.scores_out:
         args.scores_out.write_text(json.dumps(scores, ensure_ascii=False, indent=1), encoding="utf-8")
     print(json.dumps({"overall": report["overall"], "forms": report["forms"]}) if args.json else format_report(report))
+    return 0
+
+
+def cmd_bench_matching(args: argparse.Namespace, _settings: Settings) -> int:
+    import json
+
+    from expert_match.evaluation.bench import bench_matching
+
+    if not (1 <= args.experts <= 2_000_000 and 1 <= args.queries <= 100_000):
+        print("error: --experts 1..2000000, --queries 1..100000", file=sys.stderr)
+        return 2
+    figures = bench_matching(args.experts, args.queries, say=lambda msg: print(msg, file=sys.stderr, flush=True))
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print("\n".join(f"{key:16} {value}" for key, value in figures.items()))
     return 0
 
 

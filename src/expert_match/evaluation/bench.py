@@ -58,3 +58,127 @@ def bench_assign(n_tickets: int = 1000, n_experts: int = 13000, k: int = 20, see
         "greedy_seconds": round(greedy_seconds, 3),
         "optimum_seconds": round(optimum_seconds, 3),
     }
+
+
+def percentile_ms(seconds: list[float], q: float) -> float:
+    return round(float(np.percentile(np.array(seconds) * 1000.0, q)), 3)
+
+
+def top_k(scores: np.ndarray, ids: np.ndarray, k: int = 10) -> list[int]:
+    k = min(k, len(scores))
+    candidates = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    order = np.lexsort((ids[candidates], -scores[candidates]))
+    return [int(ids[candidates[i]]) for i in order if scores[candidates[i]] > 0]
+
+
+def brute_force_scores(ranker: ExpertRanker, text: str) -> np.ndarray:
+    """The ranker's scoring recomputed row by row (CSR matrix times the dense query), not through
+    the column slices of the engine: the reference any faster engine must reproduce exactly."""
+    query = ranker.query_vector(text).toarray().ravel()
+    centroid = ranker.centroids_ @ query if ranker.aggregation != "max" else None
+    documents = ranker.documents_ @ query
+    best = np.array([documents[ranker.doc_owner_ == i].max() for i in range(len(ranker.expert_ids_))])
+    if ranker.aggregation == "mean":
+        return centroid
+    if ranker.aggregation == "max":
+        return best
+    return 0.5 * (centroid + best)
+
+
+def index_megabytes(ranker: ExpertRanker) -> float:
+    arrays = [ranker.documents_, ranker.documents_csc_, ranker.centroids_, ranker.centroids_csc_]
+    total = sum(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes for m in arrays)
+    total += ranker.space_.idf.nbytes + ranker.space_.df.nbytes + ranker.space_.block_of_term.nbytes
+    return round(total / 2**20, 1)
+
+
+def rss_megabytes() -> float:
+    with open("/proc/self/statm") as handle:
+        pages = int(handle.read().split()[1])
+    return round(pages * 4096 / 2**20, 1)
+
+
+def bench_fts5(corpus_texts: list[str], queries: list[str]) -> float:
+    """SQLite FTS5 with bm25() on the same texts, the whole ticket as an OR query."""
+    import re
+    import sqlite3
+
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE VIRTUAL TABLE docs USING fts5(body, tokenize='unicode61 remove_diacritics 2')")
+    connection.executemany("INSERT INTO docs(rowid, body) VALUES (?, ?)", enumerate(corpus_texts, start=1))
+    times = []
+    for text in queries:
+        words = sorted({w for w in re.findall(r"\w+", text.lower()) if len(w) > 1})
+        match = " OR ".join(f'"{w}"' for w in words)
+        started = time.perf_counter()
+        connection.execute("SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 10", (match,)).fetchall()
+        times.append(time.perf_counter() - started)
+    connection.close()
+    return percentile_ms(times, 50)
+
+
+def bench_tantivy(corpus_texts: list[str], queries: list[str]) -> float | None:
+    try:
+        import tantivy  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    import re
+
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("body", stored=False)
+    schema = builder.build()
+    index = tantivy.Index(schema)
+    writer = index.writer()
+    for text in corpus_texts:
+        writer.add_document(tantivy.Document(body=text))
+    writer.commit()
+    index.reload()
+    searcher = index.searcher()
+    times = []
+    for text in queries:
+        words = sorted({w for w in re.findall(r"\w+", text.lower()) if len(w) > 1})
+        query = index.parse_query(" OR ".join(f'"{w}"' for w in words), ["body"])
+        started = time.perf_counter()
+        searcher.search(query, 10)
+        times.append(time.perf_counter() - started)
+    return percentile_ms(times, 50)
+
+
+def bench_matching(n_experts: int, n_queries: int = 200, seed: int = 2026, fts5_queries: int = 20,
+                   exact_queries: int = 20, say: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
+    say(f"building a synthetic corpus of {n_experts} experts and {n_queries} tickets")
+    corpus = build(n_experts, n_queries, seed=seed)
+    rss_before = rss_megabytes()
+    ranker, build_seconds = timed(lambda: ExpertRanker().fit(corpus.experts))
+    rss_after = rss_megabytes()
+    say(f"index built in {build_seconds:.1f} s; timing {n_queries} single queries")
+    ids = ranker.expert_ids_
+    latencies = []
+    for text in corpus.tickets:
+        started = time.perf_counter()
+        top_k(ranker.text_scores(text), ids)
+        latencies.append(time.perf_counter() - started)
+    exact = all(
+        top_k(ranker.text_scores(text), ids) == top_k(brute_force_scores(ranker, text), ids)
+        for text in corpus.tickets[:exact_queries]
+    ) if n_experts <= 20000 else None
+    texts = ["\n".join(d.text for d in p.evidence()) for p in corpus.experts]
+    say("timing SQLite FTS5 (bm25) on the same texts")
+    fts5 = bench_fts5(texts, corpus.tickets[:fts5_queries])
+    say("timing tantivy, if installed")
+    tantivy_p50 = bench_tantivy(texts, corpus.tickets[:fts5_queries])
+    p50 = percentile_ms(latencies, 50)
+    return {
+        "experts": n_experts,
+        "build_s": round(build_seconds, 2),
+        "index_mb": index_megabytes(ranker),
+        "rss_growth_mb": round(rss_after - rss_before, 1),
+        "p50_ms": p50,
+        "p99_ms": percentile_ms(latencies, 99),
+        "batch_qps": round(len(latencies) / sum(latencies), 1),
+        "exact_top10": exact,
+        "fts5_p50_ms": fts5,
+        "tantivy_p50_ms": tantivy_p50,
+        "fts5_ratio": round(fts5 / p50, 1) if p50 else None,
+        "tantivy_ratio": round(tantivy_p50 / p50, 2) if tantivy_p50 and p50 else None,
+    }

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
-from expert_match.matching.text import expand_abbreviations, fix_legacy, fold, nfc, normalize
+from expert_match.matching.text import ABBREVIATIONS, fix_legacy, fold, nfc, normalize
 
 ACCENTED = "a"
 FOLDED = "f"
@@ -69,12 +69,11 @@ class Analyzer:
     stem: bool = False
 
     def prepare(self, text: str) -> str:
-        """The canonical accented form: legacy encodings decoded, NFC, abbreviations expanded."""
-        return normalize(expand_abbreviations(fix_legacy(text)))
+        """The canonical accented form: legacy encodings decoded, NFC, one tone placement, lower case."""
+        return normalize(fix_legacy(text))
 
     def tokens(self, text: str) -> tuple[list[str], list[str]]:
-        accented = _TOKEN.findall(self.prepare(text))
-        return self._both(accented)
+        return self._both(_expand(_TOKEN.findall(self.prepare(text))))
 
     def _both(self, accented: list[str]) -> tuple[list[str], list[str]]:
         if self.stem:  # only ASCII words of 5+ letters change; no Vietnamese syllable ends in -s
@@ -91,7 +90,7 @@ class Analyzer:
         # N-grams never cross a line break: lists (skills, glossary expansions) are one per line.
         counts = {ACCENTED: Counter(), FOLDED: Counter()}
         for line in self.prepare(text).split("\n"):
-            accented, folded = self._both(_TOKEN.findall(line))
+            accented, folded = self._both(_expand(_TOKEN.findall(line)))
             self._ngrams(accented, counts[ACCENTED])
             self._ngrams(folded, counts[FOLDED])
         return counts
@@ -101,6 +100,24 @@ class Analyzer:
         for n in range(2, self.ngram_max + 1):
             counts.update(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
         return counts
+
+
+def _expand(tokens: list[str]) -> list[str]:
+    """Each known abbreviation is followed by its expansion ("cks" -> "cks chữ ký số"), as
+    ``text.expand_abbreviations`` does on text; done on tokens, it costs one cached lookup a word."""
+    if not any(map(_abbreviation, tokens)):
+        return tokens
+    out: list[str] = []
+    for token in tokens:
+        out.append(token)
+        out.extend(_abbreviation(token))
+    return out
+
+
+@lru_cache(maxsize=200_000)
+def _abbreviation(token: str) -> tuple[str, ...]:
+    expansion = ABBREVIATIONS.get(fold(token)) if len(token) <= 6 else None
+    return tuple(_TOKEN.findall(normalize(expansion))) if expansion else ()
 
 
 @lru_cache(maxsize=8192)

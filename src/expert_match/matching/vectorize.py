@@ -67,22 +67,37 @@ class TermSpace:
 
     def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Learn the vocabulary and idf from ``texts`` and return their vectors (one row each)."""
-        rows, cols, counts = [], [], []
+        # Per block: every document's distinct terms in one flat list. Columns are assigned per
+        # distinct term (a dict lookup per occurrence, no string building), the vocabulary keys
+        # are built once per distinct term.
+        terms: dict[str, list[str]] = {b: [] for b in BLOCKS}
+        counts: dict[str, list[int]] = {b: [] for b in BLOCKS}
+        lengths: dict[str, list[int]] = {b: [] for b in BLOCKS}
+        for text in texts:
+            for block, found in self.analyzer.terms(text).items():
+                terms[block].extend(found.keys())
+                counts[block].extend(found.values())
+                lengths[block].append(len(found))
         vocabulary: dict[str, int] = {}
-        for row, text in enumerate(texts):
-            for block, terms in self.analyzer.terms(text).items():
-                for term, count in terms.items():
-                    col = vocabulary.setdefault(f"{block}|{term}", len(vocabulary))
-                    rows.append(row)
-                    cols.append(col)
-                    counts.append(count)
+        rows_parts, cols_parts, count_parts, block_sizes = [], [], [], []
+        for block in BLOCKS:
+            index: dict[str, int] = {}
+            columns = np.fromiter((index.setdefault(t, len(index)) for t in terms[block]), dtype=np.int64,
+                                  count=len(terms[block]))
+            offset = len(vocabulary)
+            vocabulary.update({f"{block}|{term}": offset + i for term, i in index.items()})
+            block_sizes.append(len(index))
+            cols_parts.append(columns + offset)
+            rows_parts.append(np.repeat(np.arange(len(texts)), lengths[block]))
+            count_parts.append(np.asarray(counts[block], dtype=np.float64))
+        rows = np.concatenate(rows_parts) if rows_parts else np.zeros(0, dtype=np.int64)
+        cols = np.concatenate(cols_parts) if cols_parts else np.zeros(0, dtype=np.int64)
+        counts_array = np.concatenate(count_parts) if count_parts else np.zeros(0)
         self.vocabulary = vocabulary
         n_terms = self.fitted_terms = len(vocabulary)
-        self.block_of_term = np.array([BLOCKS.index(k[0]) for k in self.vocabulary], dtype=np.int8)
-        counts_matrix = sp.csr_matrix(
-            (np.asarray(counts, dtype=np.float64), (rows, cols)), shape=(len(texts), n_terms)
-        )
-        df = np.bincount(np.asarray(cols, dtype=np.int64), minlength=n_terms).astype(np.float64)
+        self.block_of_term = np.repeat(np.arange(len(BLOCKS), dtype=np.int8), block_sizes)
+        counts_matrix = sp.csr_matrix((counts_array, (rows, cols)), shape=(len(texts), n_terms))
+        df = np.bincount(cols, minlength=n_terms).astype(np.float64)
         self.n_docs = len(texts)
         self.df = df
         self.idf = self.weighting.idf_weights(df, self.n_docs)

@@ -220,7 +220,10 @@ class ExpertRanker:
 
     def text_scores(self, text: str) -> np.ndarray:
         """Text relevance of every fitted expert to ``text`` (order of ``expert_ids_``)."""
-        query = self.query_vector(text)
+        return self.vector_scores(self.query_vector(text))
+
+    def vector_scores(self, query: sp.csr_matrix) -> np.ndarray:
+        """Text relevance of every fitted expert to an already vectorised problem."""
         columns, weights = query.indices, query.data
         mean = self.centroids_csc_[:, columns] @ weights if self.aggregation != "max" else None
         if self.aggregation == "mean":
@@ -240,7 +243,8 @@ class ExpertRanker:
         loads: Mapping[int, int] | None = None,
     ) -> list[Match]:
         """The ``k`` best eligible experts for ``problem``, best first, each with its explanation."""
-        text = self.text_scores(problem.text)
+        query = self.query_vector(problem.text)
+        text = self.vector_scores(query)
         window_start = problem.window_start or now
         window_end = problem.window_end or window_start + self.window
         availability = self.eligibility_.availability(
@@ -251,7 +255,6 @@ class ExpertRanker:
         candidates = np.flatnonzero((availability > 0) & (text > 0))
         # Deterministic order: score descending, then expert id ascending.
         order = np.lexsort((self.expert_ids_[candidates], -total[candidates]))[:k]
-        query = self.query_vector(problem.text)
         folded_query = set(self.space_.analyzer.terms(problem.text)[FOLDED])
         matches = []
         for rank, index in enumerate(candidates[order], start=1):

@@ -108,9 +108,9 @@ def bench_fts5(corpus_texts: list[str], queries: list[str]) -> float:
     connection.executemany("INSERT INTO docs(rowid, body) VALUES (?, ?)", enumerate(corpus_texts, start=1))
     times = []
     for text in queries:
+        started = time.perf_counter()
         words = sorted({w for w in re.findall(r"\w+", text.lower()) if len(w) > 1})
         match = " OR ".join(f'"{w}"' for w in words)
-        started = time.perf_counter()
         connection.execute("SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 10", (match,)).fetchall()
         times.append(time.perf_counter() - started)
     connection.close()
@@ -136,9 +136,10 @@ def bench_tantivy(corpus_texts: list[str], queries: list[str]) -> float | None:
     searcher = index.searcher()
     times = []
     for text in queries:
+        # Timed from the raw text, like ours (which includes analysing the problem).
+        started = time.perf_counter()
         words = sorted({w for w in re.findall(r"\w+", text.lower()) if len(w) > 1})
         query = index.parse_query(" OR ".join(f'"{w}"' for w in words), ["body"])
-        started = time.perf_counter()
         searcher.search(query, 10)
         times.append(time.perf_counter() - started)
     return percentile_ms(times, 50)

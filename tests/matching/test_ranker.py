@@ -183,3 +183,12 @@ def test_an_index_started_empty_gets_positive_weights_for_new_experts():
     assert (grown.space_.idf > 0).all()
     matches = grown.rank(Problem("lỗi USB token chữ ký số"), k=2, now=NOW)
     assert ids(matches)[0] == 1 and matches[0].parts.text > 0
+
+
+def test_max_df_drops_terms_found_in_most_documents():
+    experts = [expert(i, f"phường hỗ trợ chủ đề {word}") for i, word in enumerate(["camera", "mạng", "chữ ký"], 1)]
+    full = ExpertRanker().fit(experts)
+    pruned = ExpertRanker(max_df=0.5).fit(experts)
+    assert "f|phuong" in full.space_.vocabulary and "f|phuong" not in pruned.space_.vocabulary
+    assert "f|camera" in pruned.space_.vocabulary
+    assert ids(pruned.rank(Problem("camera ở phường"), k=3, now=NOW)) == [1]

@@ -72,6 +72,11 @@ class ExpertRanker:
     expansion_weight : float
         How much a glossary expansion or spelling correction counts against the problem's own
         words (their counts are multiplied by it).
+    max_df : float
+        Drop terms found in more than this share of the documents at fit time (1.0 keeps all).
+        Measured: 0.1 cut query time by a third at 13k synthetic experts, but moved the gold
+        standard loss within noise (0.2204 vs 0.2239) and cost typo-form nDCG@5 (0.833 vs 0.872),
+        so it is off by default.
 
     Examples
     --------
@@ -105,6 +110,7 @@ class ExpertRanker:
         expand_skills: bool = True,
         correct_typos: bool = True,
         expansion_weight: float = 0.5,
+        max_df: float = 1.0,
     ) -> None:
         self.ngram_max = ngram_max
         self.stem = stem
@@ -120,6 +126,7 @@ class ExpertRanker:
         self.expand_skills = expand_skills
         self.correct_typos = correct_typos
         self.expansion_weight = expansion_weight
+        self.max_df = max_df
 
     # -- fitting -----------------------------------------------------------------------------
     def fit(self, profiles: Sequence[ExpertProfile]) -> ExpertRanker:
@@ -127,7 +134,8 @@ class ExpertRanker:
             raise ValueError(f"aggregation must be one of {AGGREGATIONS}, not {self.aggregation!r}")
         texts, owners, weights = self._evidence(profiles)
         self.space_ = TermSpace(Analyzer(ngram_max=self.ngram_max, stem=self.stem),
-                                Weighting(tf=self.tf, idf=self.idf, folded_weight=self.folded_weight))
+                                Weighting(tf=self.tf, idf=self.idf, folded_weight=self.folded_weight),
+                                max_df=self.max_df)
         documents = self.space_.fit_transform(texts)
         self.update_terms_ = (0, 0)  # term occurrences (unknown, total) in updates since the fit
         self.unknown_share_ = 0.0

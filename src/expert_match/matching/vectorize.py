@@ -55,9 +55,10 @@ class Weighting:
 class TermSpace:
     """A fitted vocabulary with idf: turns texts into normalised sparse vectors."""
 
-    def __init__(self, analyzer: Analyzer, weighting: Weighting) -> None:
+    def __init__(self, analyzer: Analyzer, weighting: Weighting, max_df: float = 1.0) -> None:
         self.analyzer = analyzer
         self.weighting = weighting
+        self.max_df = max_df
         self.vocabulary: Mapping[str, int] = {}
         self.fitted_terms = 0  # columns below this were learnt by fit; later ones by extended()
         self.idf = np.zeros(0)
@@ -93,11 +94,24 @@ class TermSpace:
         rows = np.concatenate(rows_parts) if rows_parts else np.zeros(0, dtype=np.int64)
         cols = np.concatenate(cols_parts) if cols_parts else np.zeros(0, dtype=np.int64)
         counts_array = np.concatenate(count_parts) if count_parts else np.zeros(0)
+        df = np.bincount(cols, minlength=len(vocabulary)).astype(np.float64)
+        block_of_term = np.repeat(np.arange(len(BLOCKS), dtype=np.int8), block_sizes)
+        if self.max_df < 1.0 and len(texts):
+            # Terms in more than max_df of the documents carry almost no idf and the longest posting
+            # lists: dropping them is the corpus's own stopword list (research: never a generic one).
+            keep = np.flatnonzero(df <= self.max_df * len(texts))
+            new_column = np.full(len(vocabulary), -1, dtype=np.int64)
+            new_column[keep] = np.arange(len(keep))
+            mapped = new_column[cols]
+            mask = mapped >= 0
+            rows, cols, counts_array = rows[mask], mapped[mask], counts_array[mask]
+            keys = list(vocabulary)
+            vocabulary = {keys[old]: new for new, old in enumerate(keep.tolist())}
+            df, block_of_term = df[keep], block_of_term[keep]
         self.vocabulary = vocabulary
         n_terms = self.fitted_terms = len(vocabulary)
-        self.block_of_term = np.repeat(np.arange(len(BLOCKS), dtype=np.int8), block_sizes)
+        self.block_of_term = block_of_term
         counts_matrix = sp.csr_matrix((counts_array, (rows, cols)), shape=(len(texts), n_terms))
-        df = np.bincount(cols, minlength=n_terms).astype(np.float64)
         self.n_docs = len(texts)
         self.df = df
         self.idf = self.weighting.idf_weights(df, self.n_docs)

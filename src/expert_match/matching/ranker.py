@@ -195,12 +195,14 @@ class ExpertRanker:
                  weights: Sequence[float]) -> None:
         self.profiles_ = profiles
         self.expert_ids_ = np.array([p.expert_id for p in profiles], dtype=np.int64)
+        # float32 postings: half the memory of float64, and more of the index stays in cache.
+        documents = documents.astype(np.float32)
         self.documents_ = documents
         self.doc_owner_ = np.asarray(owners, dtype=np.int64)
         self.doc_weights_ = np.asarray(weights, dtype=np.float64)
         self.doc_starts_ = np.searchsorted(self.doc_owner_, np.arange(len(profiles)))
         self.documents_csc_ = documents.tocsc()
-        self.centroids_ = (aggregation_matrix(owners, weights, len(profiles)) @ documents).tocsr()
+        self.centroids_ = (aggregation_matrix(owners, weights, len(profiles)) @ documents).tocsr().astype(np.float32)
         self.centroids_csc_ = self.centroids_.tocsc()
         self.eligibility_ = Eligibility.build(profiles)
         self.skill_keys_ = [skill_keys(p.skills, self.space_) for p in profiles]
@@ -213,8 +215,9 @@ class ExpertRanker:
         extra = [self.glossary_.expand(text)] if self.expand_skills else []
         if self.correct_typos:
             extra += self._speller().corrections(self.space_.analyzer.tokens(text)[1])
-        return self.space_.transform([text], blocks=query_blocks(text), extras=["\n".join(extra)],
-                                     extra_weight=self.expansion_weight)
+        vector = self.space_.transform([text], blocks=query_blocks(text), extras=["\n".join(extra)],
+                                       extra_weight=self.expansion_weight)
+        return vector.astype(np.float32)
 
     def _speller(self) -> Speller:
         # Built on first use and again whenever updates have grown the vocabulary.

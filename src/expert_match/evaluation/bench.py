@@ -86,7 +86,7 @@ def brute_force_scores(ranker: ExpertRanker, text: str) -> np.ndarray:
 
 
 def index_megabytes(ranker: ExpertRanker) -> float:
-    arrays = [ranker.documents_, ranker.documents_csc_, ranker.centroids_, ranker.centroids_csc_]
+    arrays = [ranker.documents_, ranker.documents_csc_, ranker.centroids_]
     total = sum(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes for m in arrays)
     total += ranker.space_.idf.nbytes + ranker.space_.df.nbytes + ranker.space_.block_of_term.nbytes
     return round(total / 2**20, 1)

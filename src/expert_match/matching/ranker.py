@@ -202,8 +202,10 @@ class ExpertRanker:
         self.doc_weights_ = np.asarray(weights, dtype=np.float64)
         self.doc_starts_ = np.searchsorted(self.doc_owner_, np.arange(len(profiles)))
         self.documents_csc_ = documents.tocsc()
-        self.centroids_ = (aggregation_matrix(owners, weights, len(profiles)) @ documents).tocsr().astype(np.float32)
-        self.centroids_csc_ = self.centroids_.tocsc()
+        aggregation = aggregation_matrix(owners, weights, len(profiles))
+        self.doc_share_ = aggregation.data[np.argsort(aggregation.indices)]  # each document's weight in its expert's mean
+        # Centroids are kept (row-wise) only to explain a match; scoring reads the documents.
+        self.centroids_ = (aggregation @ documents).tocsr().astype(np.float32)
         self.eligibility_ = Eligibility.build(profiles)
         self.skill_keys_ = [skill_keys(p.skills, self.space_) for p in profiles]
         terms = (SkillEvidence(words[0], words[1:]) for words in TERMS)
@@ -234,16 +236,23 @@ class ExpertRanker:
         return self.vector_scores(self.query_vector(text))
 
     def vector_scores(self, query: sp.csr_matrix) -> np.ndarray:
-        """Text relevance of every fitted expert to an already vectorised problem."""
-        columns, weights = query.indices, query.data
-        mean = self.centroids_csc_[:, columns] @ weights if self.aggregation != "max" else None
+        """Text relevance of every fitted expert to an already vectorised problem.
+
+        One pass over the documents' postings: the centroid is the weighted mean of an expert's
+        document vectors, so its score is the same weighted mean of the document scores, and the
+        best document comes from the same numbers.
+        """
+        n = len(self.expert_ids_)
+        per_document = self.documents_csc_[:, query.indices] @ query.data
+        if len(per_document) == 0:
+            return np.zeros(n)
+        mean = np.bincount(self.doc_owner_, weights=per_document * self.doc_share_, minlength=n)
         if self.aggregation == "mean":
-            return np.asarray(mean, dtype=np.float64)
-        per_document = self.documents_csc_[:, columns] @ weights
-        best = np.maximum.reduceat(per_document, self.doc_starts_) if len(per_document) else per_document
+            return mean
+        best = np.maximum.reduceat(per_document, self.doc_starts_).astype(np.float64)
         if self.aggregation == "max":
-            return np.asarray(best, dtype=np.float64)
-        return 0.5 * (np.asarray(mean) + np.asarray(best))
+            return best
+        return 0.5 * (mean + best)
 
     def rank(
         self,

@@ -77,9 +77,8 @@ class Analyzer:
 
     def _both(self, accented: list[str]) -> tuple[list[str], list[str]]:
         if self.stem:  # only ASCII words of 5+ letters change; no Vietnamese syllable ends in -s
-            accented = [_light_stem(t) for t in accented]
-        folded = [_fold_token(t) for t in accented]
-        return accented, folded
+            accented = list(map(_light_stem, accented))
+        return accented, list(map(_fold_token, accented))
 
     def terms(self, text: str) -> dict[str, Counter[str]]:
         """Term counts per block. Cached: evaluation and refits analyse the same texts again;
@@ -98,7 +97,7 @@ class Analyzer:
     def _ngrams(self, tokens: list[str], counts: Counter[str]) -> Counter[str]:
         counts.update(tokens)
         for n in range(2, self.ngram_max + 1):
-            counts.update(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+            counts.update(map(" ".join, zip(*(tokens[i:] for i in range(n)))))
         return counts
 
 

@@ -82,9 +82,8 @@ class TermSpace:
         vocabulary: dict[str, int] = {}
         rows_parts, cols_parts, count_parts, block_sizes = [], [], [], []
         for block in BLOCKS:
-            index: dict[str, int] = {}
-            columns = np.fromiter((index.setdefault(t, len(index)) for t in terms[block]), dtype=np.int64,
-                                  count=len(terms[block]))
+            index = {term: i for i, term in enumerate(dict.fromkeys(terms[block]))}
+            columns = np.fromiter(map(index.__getitem__, terms[block]), dtype=np.int64, count=len(terms[block]))
             offset = len(vocabulary)
             vocabulary.update({f"{block}|{term}": offset + i for term, i in index.items()})
             block_sizes.append(len(index))

@@ -192,3 +192,12 @@ def test_max_df_drops_terms_found_in_most_documents():
     assert "f|phuong" in full.space_.vocabulary and "f|phuong" not in pruned.space_.vocabulary
     assert "f|camera" in pruned.space_.vocabulary
     assert ids(pruned.rank(Problem("camera ở phường"), k=3, now=NOW)) == [1]
+
+
+def test_fast_query_vector_equals_the_general_transform(ranker):
+    for text in [QUERY, "loi chu ky so", "our digital signature token is not recognised", "zzz"]:
+        blocks = ("a", "f")
+        fast = ranker.space_.query(text, blocks=blocks, extra="chữ ký số\ndigital signature", extra_weight=0.5)
+        general = ranker.space_.transform([text], blocks=blocks, extras=["chữ ký số\ndigital signature"],
+                                          extra_weight=0.5)
+        assert fast.toarray() == pytest.approx(general.toarray())

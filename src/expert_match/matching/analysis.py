@@ -73,6 +73,11 @@ class Analyzer:
         return normalize(fix_legacy(text))
 
     def tokens(self, text: str) -> tuple[list[str], list[str]]:
+        """(accented, folded) tokens. Cached like ``terms``: a problem is tokenised for its
+        vector, the glossary and the speller; callers must not mutate the lists."""
+        return _cached_tokens(self, text)
+
+    def _tokens(self, text: str) -> tuple[list[str], list[str]]:
         return self._both(_expand(_TOKEN.findall(self.prepare(text))))
 
     def _both(self, accented: list[str]) -> tuple[list[str], list[str]]:
@@ -117,6 +122,11 @@ def _expand(tokens: list[str]) -> list[str]:
 def _abbreviation(token: str) -> tuple[str, ...]:
     expansion = ABBREVIATIONS.get(fold(token)) if len(token) <= 6 else None
     return tuple(_TOKEN.findall(normalize(expansion))) if expansion else ()
+
+
+@lru_cache(maxsize=8192)
+def _cached_tokens(analyzer: Analyzer, text: str) -> tuple[list[str], list[str]]:
+    return analyzer._tokens(text)
 
 
 @lru_cache(maxsize=8192)

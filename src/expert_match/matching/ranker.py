@@ -217,8 +217,8 @@ class ExpertRanker:
         extra = [self.glossary_.expand(text)] if self.expand_skills else []
         if self.correct_typos:
             extra += self._speller().corrections(self.space_.analyzer.tokens(text)[1])
-        vector = self.space_.transform([text], blocks=query_blocks(text), extras=["\n".join(extra)],
-                                       extra_weight=self.expansion_weight)
+        vector = self.space_.query(text, blocks=query_blocks(text), extra="\n".join(extra),
+                                   extra_weight=self.expansion_weight)
         return vector.astype(np.float32)
 
     def _speller(self) -> Speller:

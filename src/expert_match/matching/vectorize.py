@@ -130,6 +130,45 @@ class TermSpace:
             matrix = matrix + extra_weight * self._tfidf(self._counts(padded, blocks))
         return self._normalize(matrix.tocsr(), self.query_block_weights(blocks))
 
+    def query(self, text: str, *, blocks: Sequence[str] = BLOCKS, extra: str = "",
+              extra_weight: float = 0.5) -> sp.csr_matrix:
+        """One problem as a 1-row vector: the same weighting as ``transform``, built with plain
+        numpy (a problem is ranked on every request; sparse-matrix plumbing cost more than the
+        arithmetic)."""
+        columns, values = self._weighted_terms(text, blocks)
+        if extra:
+            more_columns, more_values = self._weighted_terms(extra, blocks)
+            columns = np.concatenate([columns, more_columns])
+            values = np.concatenate([values, extra_weight * more_values])
+        unique, position = np.unique(columns, return_inverse=True)
+        summed = np.bincount(position, weights=values, minlength=len(unique))
+        block = self.block_of_term[unique]
+        for b, weight in enumerate(self.query_block_weights(blocks)):
+            in_block = block == b
+            norm = float(np.sqrt(np.sum(summed[in_block] ** 2)))
+            summed[in_block] = summed[in_block] * (weight / norm) if norm > 0 else 0.0
+        keep = summed != 0
+        unique, summed = unique[keep], summed[keep]
+        return sp.csr_matrix((summed, unique, np.array([0, len(unique)])), shape=(1, len(self.vocabulary)))
+
+    def _weighted_terms(self, text: str, blocks: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Known terms of ``text`` as (columns, tf x idf), unnormalised."""
+        columns: list[int] = []
+        counts: list[int] = []
+        vocabulary = self.vocabulary
+        for block, terms in self.analyzer.terms(text).items():
+            if block not in blocks:
+                continue
+            prefix = block + "|"
+            for term, count in terms.items():
+                column = vocabulary.get(prefix + term)
+                if column is not None:
+                    columns.append(column)
+                    counts.append(count)
+        column_array = np.asarray(columns, dtype=np.int64)
+        weights = self.weighting.tf_weights(np.asarray(counts, dtype=np.float64)) * self.idf[column_array]
+        return column_array, weights
+
     def _counts(self, texts: Sequence[str], blocks: Sequence[str]) -> sp.csr_matrix:
         rows, cols, counts = [], [], []
         for row, text in enumerate(texts):

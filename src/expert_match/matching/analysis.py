@@ -55,10 +55,12 @@ class Analyzer:
         Longest n-gram of syllables (1 = unigrams only, 2 = uni- and bigrams).
     stem : bool
         Strip English plural endings ("networks" -> "network").
+    accented : bool
+        Also build the accented block (see ``ExpertRanker(accented_block=...)``).
 
     Examples
     --------
-    >>> terms = Analyzer().terms("Chữ ký số")
+    >>> terms = Analyzer(accented=True).terms("Chữ ký số")
     >>> sorted(terms[ACCENTED])
     ['chữ', 'chữ ký', 'ký', 'ký số', 'số']
     >>> sorted(terms[FOLDED])
@@ -67,6 +69,7 @@ class Analyzer:
 
     ngram_max: int = 2
     stem: bool = False
+    accented: bool = False
 
     def prepare(self, text: str) -> str:
         """The canonical accented form: legacy encodings decoded, NFC, one tone placement, lower case."""
@@ -92,10 +95,13 @@ class Analyzer:
 
     def _terms(self, text: str) -> dict[str, Counter[str]]:
         # N-grams never cross a line break: lists (skills, glossary expansions) are one per line.
-        counts = {ACCENTED: Counter(), FOLDED: Counter()}
+        counts: dict[str, Counter[str]] = {FOLDED: Counter()}
+        if self.accented:
+            counts[ACCENTED] = Counter()
         for line in self.prepare(text).split("\n"):
             accented, folded = self._both(_expand(_TOKEN.findall(line)))
-            self._ngrams(accented, counts[ACCENTED])
+            if self.accented:
+                self._ngrams(accented, counts[ACCENTED])
             self._ngrams(folded, counts[FOLDED])
         return counts
 
@@ -163,6 +169,16 @@ def query_blocks(text: str) -> tuple[str, ...]:
     english = sum(w in _ENGLISH for w in words)
     vietnamese = sum(w in _VIETNAMESE_UNACCENTED for w in words)
     return (ACCENTED,) if english >= 2 and english > vietnamese else (FOLDED,)
+
+
+def without_english_function_words(text: str) -> str:
+    """An English problem without "to", "the", "in"...: folded, they are Vietnamese syllables
+    (tổ, thể, in) and would match Vietnamese profiles.
+
+    >>> without_english_function_words("The printer is not connected to the network")
+    'printer connected network'
+    """
+    return " ".join(word for word in _TOKEN.findall(text) if word.casefold() not in _ENGLISH)
 
 
 def has_diacritics(text: str) -> bool:

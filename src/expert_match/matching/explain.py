@@ -16,15 +16,17 @@ MAX_TERMS = 8
 SKILL_MATCH_SHARE = 0.5  # share of a skill name's idf mass (n-grams included) the problem must contain
 
 
-def explain_terms(expert_row: sp.csr_matrix, query: sp.csr_matrix, space: TermSpace) -> tuple[MatchedTerm, ...]:
+def explain_terms(
+    expert_row: sp.csr_matrix, query: sp.csr_matrix, space: TermSpace, display: dict[str, str] | None = None
+) -> tuple[MatchedTerm, ...]:
     """Shared terms with their contribution to the text score, strongest first.
 
-    A term that matched in both blocks (accented and folded) is shown once, with the two
-    contributions added, and in the expert's own accented spelling when there is one (an
-    unaccented problem "chu ky so" shows "chữ ký số").
+    A term is shown once (contributions of both blocks added) and in the expert's own accented
+    spelling when ``display`` (folded -> accented, from the expert's texts) or the accented block
+    has one: an unaccented problem "chu ky so" shows "chữ ký số".
     """
     expert = dict(zip(expert_row.indices.tolist(), expert_row.data.tolist()))
-    accented_forms: dict[str, str] = {}
+    accented_forms: dict[str, str] = dict(display or {})
     for column in expert:
         if space.block_of_term[column] == 0:
             term = space.term_text(column)
@@ -41,6 +43,18 @@ def explain_terms(expert_row: sp.csr_matrix, query: sp.csr_matrix, space: TermSp
         shown[key] = accented_forms.get(key, term)
     ranked = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TERMS]
     return tuple(MatchedTerm(term=shown[key], weight=round(weight, 4)) for key, weight in ranked)
+
+
+def accented_forms(texts: Sequence[str], analyzer: Analyzer) -> dict[str, str]:
+    """Folded uni/bigram -> its accented spelling in ``texts`` (the first one met)."""
+    forms: dict[str, str] = {}
+    for text in texts:
+        for line in text.split("\n"):
+            accented, folded = analyzer.tokens(line)
+            for size in (1, 2):
+                for i in range(len(accented) - size + 1):
+                    forms.setdefault(" ".join(folded[i : i + size]), " ".join(accented[i : i + size]))
+    return forms
 
 
 def skill_keys(skills: Sequence[SkillEvidence], space: TermSpace) -> list[tuple[str, list[dict[str, float]]]]:

@@ -88,7 +88,8 @@ class TermSpace:
             vocabulary.update({f"{block}|{term}": offset + i for term, i in index.items()})
             block_sizes.append(len(index))
             cols_parts.append(columns + offset)
-            rows_parts.append(np.repeat(np.arange(len(texts)), lengths[block]))
+            # A block the analyzer does not build has no terms in any document.
+            rows_parts.append(np.repeat(np.arange(len(texts)), lengths[block] or [0] * len(texts)))
             count_parts.append(np.asarray(counts[block], dtype=np.float64))
         rows = np.concatenate(rows_parts) if rows_parts else np.zeros(0, dtype=np.int64)
         cols = np.concatenate(cols_parts) if cols_parts else np.zeros(0, dtype=np.int64)

@@ -20,6 +20,7 @@ from expert_match.matching.text import ABBREVIATIONS, fix_legacy, fold, nfc, nor
 ACCENTED = "a"
 FOLDED = "f"
 _TOKEN = re.compile(r"[^\W_]+")
+_LINE_OR_TOKEN = re.compile(r"[^\W_]+|\n")
 # Letters only Vietnamese uses (ă â đ ê ô ơ ư and the tone-marked vowels of U+1EA0..U+1EF9):
 # an "é" in an English abstract must not switch the accented block on.
 _VIETNAMESE = re.compile("[ĂăÂâĐđÊêÔôƠơƯưĨĩŨũ\u1ea0-\u1ef9]")
@@ -95,20 +96,20 @@ class Analyzer:
 
     def _terms(self, text: str) -> dict[str, Counter[str]]:
         # N-grams never cross a line break: lists (skills, glossary expansions) are one per line.
-        counts: dict[str, Counter[str]] = {FOLDED: Counter()}
+        # The whole text is tokenised at once with "\n" kept as a token, then n-grams holding it
+        # are dropped (cheaper than a pass per line: a skills document has one line per name).
+        tokens = _LINE_OR_TOKEN.findall(self.prepare(text))
+        accented, folded = self._both(_expand(tokens))
+        counts = {FOLDED: self._ngrams(folded)}
         if self.accented:
-            counts[ACCENTED] = Counter()
-        for line in self.prepare(text).split("\n"):
-            accented, folded = self._both(_expand(_TOKEN.findall(line)))
-            if self.accented:
-                self._ngrams(accented, counts[ACCENTED])
-            self._ngrams(folded, counts[FOLDED])
+            counts[ACCENTED] = self._ngrams(accented)
         return counts
 
-    def _ngrams(self, tokens: list[str], counts: Counter[str]) -> Counter[str]:
-        counts.update(tokens)
+    def _ngrams(self, tokens: list[str]) -> Counter[str]:
+        counts = Counter(tokens)
         for n in range(2, self.ngram_max + 1):
-            counts.update(map(" ".join, zip(*(tokens[i:] for i in range(n)))))
+            counts.update(gram for gram in map(" ".join, zip(*(tokens[i:] for i in range(n)))) if "\n" not in gram)
+        counts.pop("\n", None)
         return counts
 
 

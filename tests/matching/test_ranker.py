@@ -194,10 +194,13 @@ def test_max_df_drops_terms_found_in_most_documents():
     assert ids(pruned.rank(Problem("camera ở phường"), k=3, now=NOW)) == [1]
 
 
-def test_fast_query_vector_equals_the_general_transform(ranker):
-    for text in [QUERY, "loi chu ky so", "our digital signature token is not recognised", "zzz"]:
-        blocks = ("a", "f")
-        fast = ranker.space_.query(text, blocks=blocks, extra="chữ ký số\ndigital signature", extra_weight=0.5)
-        general = ranker.space_.transform([text], blocks=blocks, extras=["chữ ký số\ndigital signature"],
-                                          extra_weight=0.5)
-        assert fast.toarray() == pytest.approx(general.toarray())
+def test_a_problem_is_weighted_like_a_document(ranker):
+    # Same text, two code paths: the fit-time document weighting and the per-request query path.
+    text = EXPERTS[1].documents[0].text  # every term of it is in the fitted vocabulary
+    _, document, unknown, _ = ranker.space_.extended([text])
+    assert unknown == 0
+    query = ranker.space_.query(text, blocks=("f",))
+    assert query.toarray() == pytest.approx(document.toarray())
+    expanded = ranker.space_.query(text, blocks=("f",), extra="chữ ký số", extra_weight=0.5)
+    assert expanded.nnz > query.nnz
+    assert np.linalg.norm(expanded.toarray()) == pytest.approx(1.0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections import ChainMap
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -117,25 +117,12 @@ class TermSpace:
         self.idf = self.weighting.idf_weights(df, self.n_docs)
         return self._weigh(counts_matrix, (1.0, 1.0))
 
-    def transform(self, texts: Iterable[str], *, blocks: Sequence[str] = BLOCKS,
-                  extras: Sequence[str] = (), extra_weight: float = 0.5) -> sp.csr_matrix:
-        """Vectors for new texts; unknown terms are dropped (they match no expert anyway).
-
-        ``extras[i]`` (expansions of text i) is weighted like a text and added with factor
-        ``extra_weight`` before the vector is normalised.
-        """
-        texts = list(texts)
-        matrix = self._tfidf(self._counts(texts, blocks))
-        if any(extras):
-            padded = [extras[i] if i < len(extras) else "" for i in range(len(texts))]
-            matrix = matrix + extra_weight * self._tfidf(self._counts(padded, blocks))
-        return self._normalize(matrix.tocsr(), self.query_block_weights(blocks))
-
     def query(self, text: str, *, blocks: Sequence[str] = BLOCKS, extra: str = "",
               extra_weight: float = 0.5) -> sp.csr_matrix:
-        """One problem as a 1-row vector: the same weighting as ``transform``, built with plain
-        numpy (a problem is ranked on every request; sparse-matrix plumbing cost more than the
-        arithmetic)."""
+        """One problem as a 1-row vector: documents' weighting (tf x idf, each block to unit
+        length, then the query's block weights), built with plain numpy: a problem is ranked on
+        every request, and sparse-matrix plumbing cost more than the arithmetic. Unknown terms are
+        dropped (they match no expert); ``extra`` (expansions) counts ``extra_weight`` as much."""
         columns, values = self._weighted_terms(text, blocks)
         if extra:
             more_columns, more_values = self._weighted_terms(extra, blocks)
@@ -169,22 +156,6 @@ class TermSpace:
         column_array = np.asarray(columns, dtype=np.int64)
         weights = self.weighting.tf_weights(np.asarray(counts, dtype=np.float64)) * self.idf[column_array]
         return column_array, weights
-
-    def _counts(self, texts: Sequence[str], blocks: Sequence[str]) -> sp.csr_matrix:
-        rows, cols, counts = [], [], []
-        for row, text in enumerate(texts):
-            for block, terms in self.analyzer.terms(text).items():
-                if block not in blocks:
-                    continue
-                for term, count in terms.items():
-                    col = self.vocabulary.get(f"{block}|{term}")
-                    if col is not None:
-                        rows.append(row)
-                        cols.append(col)
-                        counts.append(count)
-        return sp.csr_matrix(
-            (np.asarray(counts, dtype=np.float64), (rows, cols)), shape=(len(texts), len(self.vocabulary))
-        )
 
     def extended(self, texts: Sequence[str]) -> tuple[TermSpace, sp.csr_matrix, int, int]:
         """A space that also knows the new terms of ``texts`` (this one is left unchanged), their

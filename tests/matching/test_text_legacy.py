@@ -2,9 +2,9 @@
 
 import unicodedata
 
+from expert_match.matching.analysis import Analyzer
 from expert_match.matching.text import (
     detect_legacy,
-    expand_abbreviations,
     fix_legacy,
     fold,
     fold_key,
@@ -31,7 +31,8 @@ def test_legacy_text_in_a_ticket_is_decoded_whole():
 
 
 def test_abbreviations_expand_whatever_the_case_or_accents():
-    assert expand_abbreviations("loi cks") == "loi cks (chữ ký số)"
-    assert expand_abbreviations("CĐS cấp phường") == "CĐS (chuyển đổi số) cấp phường"
-    assert expand_abbreviations("ANTT") == "ANTT"  # ambiguous: left alone
-    assert expand_abbreviations("docks") == "docks"  # whole words only
+    analyzer = Analyzer()
+    assert analyzer.tokens("loi CKS")[1] == ["loi", "cks", "chu", "ky", "so"]
+    assert analyzer.tokens("CĐS cấp phường")[0] == ["cđs", "chuyển", "đổi", "số", "cấp", "phường"]
+    assert analyzer.tokens("ANTT")[0] == ["antt"]  # ambiguous: left alone
+    assert analyzer.tokens("docks")[0] == ["docks"]  # whole words only

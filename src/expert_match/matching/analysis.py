@@ -114,8 +114,12 @@ class Analyzer:
 
 
 def _expand(tokens: list[str]) -> list[str]:
-    """Each known abbreviation is followed by its expansion ("cks" -> "cks chữ ký số"), as
-    ``text.expand_abbreviations`` does on text; done on tokens, it costs one cached lookup a word."""
+    """Each known abbreviation is followed by its expansion: "cks" -> "cks chữ ký số". On
+    tokens, this costs one cached lookup per word.
+
+    >>> _expand(["lỗi", "cks", "khi", "nộp", "dvctt"])
+    ['lỗi', 'cks', 'chữ', 'ký', 'số', 'khi', 'nộp', 'dvctt', 'dịch', 'vụ', 'công', 'trực', 'tuyến']
+    """
     if not any(map(_abbreviation, tokens)):
         return tokens
     out: list[str] = []

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 # Look-alikes of Đ/đ (Eth, African D) and characters that are invisible but break equality.
 _CLEAN = str.maketrans(
@@ -191,8 +190,8 @@ def fix_legacy(text: str) -> str:
 
 
 # --- Abbreviations officials type in tickets ------------------------------------------------
-# Keyed by the folded abbreviation; the expansion is added next to it (the abbreviation stays,
-# since experts' skills list it too). "ANTT" is left out: it means both an ninh trật tự (public
+# Keyed by the folded abbreviation; the analyzer adds the expansion right after it (the
+# abbreviation stays, since experts' skills list it too). "ANTT" is left out: it means both an ninh trật tự (public
 # order) and an ninh thông tin (information security).
 ABBREVIATIONS = {
     "cks": "chữ ký số",
@@ -223,24 +222,3 @@ ABBREVIATIONS = {
     "ioc": "trung tâm giám sát điều hành thông minh",
     "gis": "hệ thống thông tin địa lý bản đồ số",
 }
-_WORD = re.compile(r"\w+")
-
-
-def expand_abbreviations(text: str) -> str:
-    """Append the expansion after each known abbreviation (case- and diacritic-insensitive).
-
-    >>> expand_abbreviations("Lỗi CKS khi nộp hồ sơ DVCTT")
-    'Lỗi CKS (chữ ký số) khi nộp hồ sơ DVCTT (dịch vụ công trực tuyến)'
-    """
-
-    def replace(match: re.Match[str]) -> str:
-        expansion = _expansion(match.group(0))
-        return f"{match.group(0)} ({expansion})" if expansion else match.group(0)
-
-    return _WORD.sub(replace, text)
-
-
-@lru_cache(maxsize=100_000)
-def _expansion(word: str) -> str | None:
-    # Abbreviations are 2-6 letters; longer words skip the fold.
-    return ABBREVIATIONS.get(fold(word)) if len(word) <= 6 else None

@@ -51,3 +51,25 @@ class ImportFailed(DomainError):
         more = f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""
         super().__init__(f"import refused, nothing was saved: {lines}{more}")
         self.problems = problems
+
+
+class NotAllowed(DomainError):
+    """The caller may see the object but not take this action on it (403)."""
+
+    code = "not_allowed"
+
+
+class Unauthenticated(DomainError):
+    """No valid session or token (401)."""
+
+    code = "unauthenticated"
+
+
+class TooManyRequests(DomainError):
+    """A rate limit was hit (429); ``retry_after`` is in seconds."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -12,7 +12,17 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
-from expert_match.errors import Conflict, DomainError, ImportFailed, InvalidReference, InvalidValue, NotFound
+from expert_match.errors import (
+    Conflict,
+    DomainError,
+    ImportFailed,
+    InvalidReference,
+    InvalidValue,
+    NotAllowed,
+    NotFound,
+    TooManyRequests,
+    Unauthenticated,
+)
 from expert_match.structs import split_validation_error
 
 log = logging.getLogger("expert_match.api")
@@ -21,6 +31,9 @@ MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:expert-match:problem:"
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
     NotFound: 404,
+    Unauthenticated: 401,
+    NotAllowed: 403,
+    TooManyRequests: 429,
     Conflict: 409,
     InvalidReference: 422,
     InvalidValue: 422,
@@ -73,7 +86,12 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
     errors = [FieldError(field=exc.field, message=exc.message)] if exc.field else []
     if isinstance(exc, ImportFailed):
         errors = [FieldError(field=f"{where}: {field}", message=msg) for where, field, msg in exc.problems]
-    return problem_response(request, status, exc.code, exc.message, errors)
+    headers = None
+    if isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
+    elif isinstance(exc, Unauthenticated):
+        headers = {"WWW-Authenticate": 'Bearer realm="expert-match"'}
+    return problem_response(request, status, exc.code, exc.message, errors, headers=headers)
 
 
 def handle_validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:

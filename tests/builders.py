@@ -62,3 +62,27 @@ def create_expert(client: TestClient, **overrides: Any) -> dict[str, Any]:
     response = client.post("/api/v1/experts", json=expert_body(**overrides))
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def add_user(database: Any, *, email: str, role: str, org_id: int | None = None, password: str | None = None,
+             display_name: str = "Người dùng thử", now: Any = None) -> tuple[int, str]:
+    """A user straight in the database, with an API token: (user id, token)."""
+    from datetime import UTC, datetime
+
+    from expert_match.auth.secrets import hash_password
+    from expert_match.auth.service import issue_token
+    from expert_match.orgs.models import Role, User
+
+    now = now or datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+    with database.writer() as session:
+        user = User(email=email, display_name=display_name, role=Role(role), org_id=org_id, active=True,
+                    created_at=now, updated_at=now, password_hash=hash_password(password) if password else None)
+        session.add(user)
+        session.flush()
+        _token, secret = issue_token(session, user, "test", now, 365)
+        session.commit()
+        return user.id, secret
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

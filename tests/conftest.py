@@ -25,6 +25,7 @@ from expert_match.db.migrate import upgrade
 from expert_match.migrations.metadata import metadata
 from expert_match.settings import Settings
 from expert_match.timeutil import FixedClock
+from tests.builders import add_user, bearer
 
 POSTGRES_ENV = "EXPERT_MATCH_TEST_POSTGRES_URL"
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 09:00 in Da Nang
@@ -108,14 +109,28 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def settings(migrated: Database) -> Settings:
-    return Settings(database_url=str(migrated.engine.url.render_as_string(hide_password=False)), max_body_bytes=64 * 1024)
+    return Settings(database_url=str(migrated.engine.url.render_as_string(hide_password=False)), max_body_bytes=64 * 1024,
+                    cookie_secure=False)
 
 
 @pytest.fixture
-def client(database: Database, settings: Settings, clock: FixedClock) -> Iterator[TestClient]:
+def anon_client(database: Database, settings: Settings, clock: FixedClock) -> Iterator[TestClient]:
+    """A client with no credentials."""
     app = create_app(settings, clock=clock, database=database)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def admin_token(database: Database) -> str:
+    return add_user(database, email="admin@danang.example", role="admin")[1]
+
+
+@pytest.fixture
+def client(anon_client: TestClient, admin_token: str) -> TestClient:
+    """A client signed in as an admin (registry tests); role tests use ``anon_client`` with tokens."""
+    anon_client.headers.update(bearer(admin_token))
+    return anon_client
 
 
 @pytest.fixture

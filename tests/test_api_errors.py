@@ -22,6 +22,8 @@ BODY_ROUTES = [
     ("post", "/api/v1/skills", "/api/v1/skills"),
     ("patch", "/api/v1/skills/{skill_id}", "/api/v1/skills/1"),
     ("post", "/api/v1/match", "/api/v1/match"),
+    ("post", "/api/v1/auth/login", "/api/v1/auth/login"),
+    ("post", "/api/v1/auth/tokens", "/api/v1/auth/tokens"),
 ]
 
 

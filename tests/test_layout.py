@@ -9,13 +9,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "expert_match"
 # For each layer, the expert_match modules it must never import.
 FORBIDDEN = {
     "matching": {"*"},
-    "db": {"orgs", "experts", "tickets", "api", "web", "app", "cli", "fixtures"},
-    "orgs": {"experts", "tickets", "api", "web", "app", "cli", "fixtures"},
+    "db": {"orgs", "auth", "experts", "tickets", "api", "web", "app", "cli", "fixtures"},
+    "orgs": {"auth", "experts", "tickets", "api", "web", "app", "cli", "fixtures"},
+    "auth": {"experts", "tickets", "api", "web", "app", "cli", "fixtures"},
     "experts": {"tickets", "api", "web", "app", "cli", "fixtures"},
     "tickets": {"api", "web", "app", "cli", "fixtures"},
     "api": {"web", "app", "cli", "fixtures"},
     "web": {"api", "app", "cli", "fixtures"},
-    "evaluation": {"db", "orgs", "experts", "tickets", "api", "web", "app", "cli"},
+    "evaluation": {"db", "orgs", "auth", "experts", "tickets", "api", "web", "app", "cli"},
 }
 # evaluation/ may read the demo data files (expert_match.fixtures), never its database loader.
 FORBIDDEN_MODULES = {"evaluation": {"expert_match.fixtures.loader"}}

@@ -17,11 +17,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_serve_lists_the_demo_experts(tmp_path, monkeypatch):
+def test_serve_lists_the_demo_experts(tmp_path, monkeypatch, capsys):
     url = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
     monkeypatch.setenv("EXPERT_MATCH_DATABASE_URL", url)
     assert main(["migrate"]) == 0
     assert main(["load-fixtures"]) == 0
+    capsys.readouterr()
+    assert main(["users", "token", "--email", "admin@cds.danang.example"]) == 0
+    token = capsys.readouterr().out.strip()
     port = free_port()
     env = {**os.environ, "EXPERT_MATCH_DATABASE_URL": url, "EXPERT_MATCH_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen([sys.executable, "-m", "expert_match.cli", "serve", "--port", str(port)],
@@ -38,7 +41,9 @@ def test_serve_lists_the_demo_experts(tmp_path, monkeypatch):
             assert time.monotonic() < deadline, "server did not start"
             assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
             time.sleep(0.2)
-        experts = httpx.get(f"{base}/api/v1/experts", params={"limit": 5}).json()
+        assert httpx.get(f"{base}/api/v1/experts").status_code == 401
+        experts = httpx.get(f"{base}/api/v1/experts", params={"limit": 5},
+                            headers={"Authorization": f"Bearer {token}"}).json()
         assert experts["total"] == 320
         assert len(experts["items"]) == 5
         assert httpx.get(f"{base}/schema/openapi.json").status_code == 200

@@ -11,6 +11,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.datastructures import State
 
 from expert_match import __version__
+from expert_match.api.auth import AuthController, provide_caller, provide_staff
 from expert_match.api.deps import provide_db_session, provide_match_index, provide_now
 from expert_match.api.experts import ExpertController
 from expert_match.api.health import HealthController
@@ -40,11 +41,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
             db.dispose()
 
     return Litestar(
-        route_handlers=[HealthController, OrgController, ExpertController, SkillController, MatchController],
+        route_handlers=[HealthController, AuthController, OrgController, ExpertController, SkillController, MatchController],
         dependencies={
             "db_session": Provide(provide_db_session),
             "now": Provide(provide_now, sync_to_thread=False),
             "match_index": Provide(provide_match_index, sync_to_thread=False),
+            "caller": Provide(provide_caller, sync_to_thread=True),
+            "staff": Provide(provide_staff, sync_to_thread=False),
         },
         state=State({"settings": settings, "database": db, "clock": clock or SystemClock(), "match_index": index}),
         on_startup=[index.build],

@@ -1,4 +1,4 @@
-"""The ``expert-match`` command: serve, migrate, load-fixtures, import-experts."""
+"""The ``expert-match`` command: serve, migrate, load-fixtures, import-experts, users, rank, bench, eval."""
 
 from __future__ import annotations
 
@@ -45,6 +45,20 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path, help="a .csv or .json file (format: README, 'Importing experts')")
     imp.add_argument("--skip-existing", action="store_true", help="skip e-mails already registered")
     imp.set_defaults(command=cmd_import_experts)
+    users = sub.add_parser("users", help="user accounts and API tokens")
+    users_sub = users.add_subparsers(required=True, metavar="ACTION")
+    create = users_sub.add_parser("create", help="create a user; with --token, print a new API token on stdout")
+    create.add_argument("--email", required=True)
+    create.add_argument("--role", required=True, choices=["requester", "expert", "coordinator", "admin"])
+    create.add_argument("--org", type=int, help="org id (requesters file for their org)")
+    create.add_argument("--name", help="display name (default: the part of the e-mail before @)")
+    create.add_argument("--password-stdin", action="store_true", help="read a password from the first stdin line")
+    create.add_argument("--token", action="store_true", help="also issue an API token and print it on stdout")
+    create.set_defaults(command=cmd_users_create)
+    token = users_sub.add_parser("token", help="issue a new API token for an existing user (printed on stdout)")
+    token.add_argument("--email", required=True)
+    token.add_argument("--name", default="cli", help="a label for the token")
+    token.set_defaults(command=cmd_users_token)
     rank = sub.add_parser("rank", help="rank the registered experts for a problem text (debugging)")
     rank.add_argument("text", help="the problem, as a requester would write it")
     rank.add_argument("-k", type=int, default=10, help="how many experts (1-50, default 10)")
@@ -127,6 +141,43 @@ def cmd_import_experts(args: argparse.Namespace, settings: Settings) -> int:
         print(f"imported {report.created} experts, skipped {report.skipped} already registered")
         for text, count in sorted(report.unrecognised_skills.items()):
             print(f"  kept as free text (not in the skill taxonomy): {text!r} x{count}")
+        return 0
+
+    return with_migrated_database(settings, work)
+
+
+def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
+    from expert_match.auth import service
+    from expert_match.orgs.models import Role
+
+    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else None
+
+    def work(database: Database) -> int:
+        now = SystemClock().now()
+        with database.writer.begin() as session:
+            user = service.create_account(session, email=args.email, role=Role(args.role), org_id=args.org,
+                                          display_name=args.name, password=password, now=now)
+            secret = service.issue_token(session, user, "cli", now, settings.token_days)[1] if args.token else None
+            user_id = user.id
+        print(f"created {args.role} {args.email} (user {user_id})", file=sys.stderr)
+        if secret:
+            print(secret)  # stdout holds only the token, for scripts: TOKEN=$(expert-match users create ...)
+        return 0
+
+    return with_migrated_database(settings, work)
+
+
+def cmd_users_token(args: argparse.Namespace, settings: Settings) -> int:
+    from expert_match.auth import service
+
+    def work(database: Database) -> int:
+        now = SystemClock().now()
+        with database.writer.begin() as session:
+            user = service.user_by_email(session, args.email)
+            token, secret = service.issue_token(session, user, args.name, now, settings.token_days)
+            expires = token.expires_at
+        print(f"token for {args.email}, valid until {expires:%Y-%m-%d}", file=sys.stderr)
+        print(secret)
         return 0
 
     return with_migrated_database(settings, work)

@@ -31,6 +31,22 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     sqlite_busy_timeout_ms: int = 10_000
     log_level: str = "INFO"
+    # Authentication: API tokens live this many days; web sessions this many hours. Failed logins
+    # allowed per account and per client address within the window before 429.
+    token_days: int = 90
+    session_hours: int = 12
+    # Session cookies carry the Secure flag (HTTPS only; browsers also accept it on localhost).
+    cookie_secure: bool = True
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 20
+    login_window_minutes: int = 15
+    # Offers per priority: "priority=parallel/timeout in business minutes".
+    offer_rounds: str = "urgent=5/60,high=3/120,normal=3/240,low=2/480"
+    # A resolved ticket can be reopened for this many days, and closes itself after this many.
+    reopen_days: int = 7
+    auto_close_days: int = 5
+    # Business calendar (office hours, holidays) as JSON; empty: the built-in Vietnamese calendar.
+    calendar_file: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -47,6 +63,37 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def offer_policy(self) -> dict[str, tuple[int, int]]:
+        """{priority: (offers in parallel, timeout in business minutes)} from ``offer_rounds``."""
+        return parse_offer_rounds(self.offer_rounds)
+
+    def __post_init__(self) -> None:
+        parse_offer_rounds(self.offer_rounds)
+
+
+PRIORITIES = ("urgent", "high", "normal", "low")
+
+
+def parse_offer_rounds(text: str) -> dict[str, tuple[int, int]]:
+    """Parse ``EXPERT_MATCH_OFFER_ROUNDS``.
+
+    >>> parse_offer_rounds("urgent=5/60,high=3/120,normal=3/240,low=2/480")["high"]
+    (3, 120)
+    """
+    policy: dict[str, tuple[int, int]] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, value = item.partition("=")
+        parallel, _, minutes = value.partition("/")
+        if name not in PRIORITIES or not parallel.isdigit() or not minutes.isdigit() \
+                or not 1 <= int(parallel) <= 50 or not 1 <= int(minutes) <= 100_000:
+            raise SettingsError(f"{PREFIX}OFFER_ROUNDS: {item!r} is not priority=parallel/minutes "
+                                f"(priorities {', '.join(PRIORITIES)}; 1-50 offers, 1-100000 minutes)")
+        policy[name] = (int(parallel), int(minutes))
+    missing = [p for p in PRIORITIES if p not in policy]
+    if missing:
+        raise SettingsError(f"{PREFIX}OFFER_ROUNDS: no entry for {', '.join(missing)}")
+    return policy
 
 
 def _parse(name: str, type_name: object, raw: str) -> object:

@@ -9,9 +9,12 @@ from litestar import Controller, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 from sqlalchemy.orm import Session
 
+from expert_match.api.auth import CallerDep, StaffDep
 from expert_match.api.deps import DbSession, Index, Limit, Now, Offset, PathId, SearchText
 from expert_match.api.problems import problem_responses
+from expert_match.auth.principal import Caller
 from expert_match.db.hooks import after_commit
+from expert_match.errors import NotFound
 from expert_match.db.paging import Window
 from expert_match.experts import service
 from expert_match.experts.match_index import MatchIndex
@@ -36,6 +39,12 @@ def refresh_after_commit(session: Session, index: MatchIndex, expert_id: int) ->
     after_commit(session, lambda: index.refresh([expert_id]))
 
 
+def own_profile_or_staff(caller: Caller, expert_id: int) -> None:
+    """Experts reach their own profile only; another one answers 404 like a missing one."""
+    if not caller.is_staff and caller.expert_id != expert_id:
+        raise NotFound(f"expert {expert_id} not found")
+
+
 def saved(result: SavedExpert, now: datetime) -> ExpertSaved:
     return ExpertSaved(
         expert=expert_read(result.profile, now),
@@ -48,10 +57,11 @@ class ExpertController(Controller):
     path = "/api/v1/experts"
     tags = ["experts"]
 
-    @get("/", sync_to_thread=True, summary="List experts", responses=problem_responses(400, 422))
+    @get("/", sync_to_thread=True, summary="List experts", responses=problem_responses(400, 401, 403, 422))
     def list_experts(
         self,
         db_session: DbSession,
+        staff: StaffDep,
         now: Now,
         skill: Annotated[str | None, QueryParameter(min_length=1, max_length=120,
                                                     description="Skill slug, name or alias")] = None,
@@ -72,21 +82,24 @@ class ExpertController(Controller):
         return ExpertPage(items=[expert_read(e, now) for e in experts], total=total, limit=limit, offset=offset)
 
     @post("/", sync_to_thread=True, summary="Register an expert (user account and profile)",
-          responses=problem_responses(400, 409, 413, 422))
-    def create_expert(self, db_session: DbSession, match_index: Index, now: Now,
+          responses=problem_responses(400, 401, 403, 409, 413, 422))
+    def create_expert(self, db_session: DbSession, staff: StaffDep, match_index: Index, now: Now,
                       data: JSONBody[ExpertCreate]) -> ExpertSaved:
         result = service.create_expert(db_session, data, now)
         refresh_after_commit(db_session, match_index, result.profile.id)
         return saved(result, now)
 
-    @get("/{expert_id:int}", sync_to_thread=True, summary="Read an expert", responses=problem_responses(400, 404))
-    def read_expert(self, db_session: DbSession, now: Now, expert_id: PathId) -> ExpertRead:
+    @get("/{expert_id:int}", sync_to_thread=True, summary="Read an expert (staff, or the expert)",
+         responses=problem_responses(400, 401, 404))
+    def read_expert(self, db_session: DbSession, caller: CallerDep, now: Now, expert_id: PathId) -> ExpertRead:
+        own_profile_or_staff(caller, expert_id)
         return expert_read(service.get_expert(db_session, expert_id), now)
 
     @patch("/{expert_id:int}", sync_to_thread=True, summary="Update an expert (lists given replace lists held)",
-           responses=problem_responses(400, 404, 409, 413, 422))
-    def update_expert(self, db_session: DbSession, match_index: Index, now: Now, expert_id: PathId,
-                      data: JSONBody[ExpertUpdate]) -> ExpertSaved:
+           responses=problem_responses(400, 401, 404, 409, 413, 422))
+    def update_expert(self, db_session: DbSession, caller: CallerDep, match_index: Index, now: Now,
+                      expert_id: PathId, data: JSONBody[ExpertUpdate]) -> ExpertSaved:
+        own_profile_or_staff(caller, expert_id)
         result = service.update_expert(db_session, expert_id, data, now)
         refresh_after_commit(db_session, match_index, expert_id)
         return saved(result, now)

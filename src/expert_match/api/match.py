@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Controller, post
 from litestar.params import JSONBody
 
+from expert_match.api.auth import StaffDep
 from expert_match.api.deps import DbSession, Index, Now
 from expert_match.api.problems import problem_responses
 from expert_match.experts import match_service
@@ -16,6 +17,6 @@ class MatchController(Controller):
     tags = ["matching"]
 
     @post("/", sync_to_thread=True, status_code=200, summary="Rank experts for a problem, with explanations",
-          responses=problem_responses(400, 413, 422))
-    def match(self, db_session: DbSession, match_index: Index, now: Now, data: JSONBody[MatchRequest]) -> MatchResult:
+          responses=problem_responses(400, 401, 403, 413, 422))
+    def match(self, db_session: DbSession, staff: StaffDep, match_index: Index, now: Now, data: JSONBody[MatchRequest]) -> MatchResult:
         return match_service.match(db_session, match_index, data, now)

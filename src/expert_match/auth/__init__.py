@@ -1,0 +1,1 @@
+"""Who is calling: passwords (argon2id), web sessions, API tokens, login rate limits."""

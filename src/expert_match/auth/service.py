@@ -1,0 +1,145 @@
+"""Log in and out, check sessions and tokens, issue and revoke tokens, limit failed logins."""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import msgspec
+from sqlalchemy.orm import Session
+
+from expert_match.auth.models import ApiToken, LoginAttempt, WebSession
+from expert_match.auth.repository import AuthRepository
+from expert_match.auth.secrets import MIN_PASSWORD_LENGTH, hash_password, new_token, token_hash, verify_password
+from expert_match.errors import InvalidReference, InvalidValue, NotFound, TooManyRequests, Unauthenticated
+from expert_match.orgs.models import Role, User
+from expert_match.orgs.repository import OrgRepository, UserRepository
+from expert_match.orgs.schemas import UserCreate
+from expert_match.orgs.service import create_user
+from expert_match.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    """A login either succeeds (``user`` and a new session) or fails (``user`` is None).
+
+    A failure is returned, not raised, so the request still commits the failed attempt that the
+    rate limit counts."""
+
+    user: User | None
+    session_id: str | None = None
+    csrf_token: str | None = None
+
+
+def check_login_rate(session: Session, email: str, address: str, now: datetime, settings: Settings) -> None:
+    """429 when the account or the client address has failed too often in the window."""
+    repo = AuthRepository(session)
+    window = timedelta(minutes=settings.login_window_minutes)
+    for key, limit in ((_account_key(email), settings.login_failures_per_account),
+                       (_address_key(address), settings.login_failures_per_address)):
+        if repo.failures_since(key, now - window) >= limit:
+            oldest = repo.oldest_failure_since(key, now - window) or now
+            retry = max(1, math.ceil((oldest + window - now).total_seconds()))
+            raise TooManyRequests("too many failed logins; try again later", retry_after=retry)
+
+
+def login(session: Session, email: str, password: str, address: str, now: datetime, settings: Settings,
+          *, previous_session_id: str | None = None) -> LoginResult:
+    check_login_rate(session, email, address, now, settings)
+    repo = AuthRepository(session)
+    user = UserRepository(session).get_by_email(email)
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        for key in (_account_key(email), _address_key(address)):
+            session.add(LoginAttempt(key=key, at=now))
+        repo.forget_failures_before(now - timedelta(minutes=settings.login_window_minutes))
+        return LoginResult(user=None)
+    repo.clear_failures(_account_key(email))
+    # A new session ID at every login (session fixation): the one the browser had is dropped.
+    if previous_session_id:
+        repo.delete_web_session(token_hash(previous_session_id))
+    session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    session.add(WebSession(id_hash=token_hash(session_id), user_id=user.id, csrf_token=csrf, created_at=now,
+                           expires_at=now + timedelta(hours=settings.session_hours)))
+    session.flush()
+    return LoginResult(user=user, session_id=session_id, csrf_token=csrf)
+
+
+def logout(session: Session, session_id: str) -> None:
+    AuthRepository(session).delete_web_session(token_hash(session_id))
+
+
+def session_user(session: Session, session_id: str, now: datetime) -> tuple[User, WebSession]:
+    found = AuthRepository(session).web_session(token_hash(session_id))
+    if found is None or found.expires_at <= now or not found.user.active:
+        raise Unauthenticated("the session has expired; log in again")
+    return found.user, found
+
+
+def token_user(session: Session, token: str, now: datetime) -> User:
+    found = AuthRepository(session).token(token_hash(token))
+    if found is None or found.revoked_at is not None or found.expires_at <= now or not found.user.active:
+        # One answer for unknown, revoked and expired tokens: nothing to learn by probing.
+        raise Unauthenticated("the API token is not valid")
+    return found.user
+
+
+def issue_token(session: Session, user: User, name: str, now: datetime, days: int) -> tuple[ApiToken, str]:
+    """A new API token for ``user``; the secret is returned once and only its hash is kept."""
+    raw = new_token()
+    token = ApiToken(user_id=user.id, name=name, token_hash=token_hash(raw), prefix=raw[:10], created_at=now,
+                     expires_at=now + timedelta(days=days))
+    session.add(token)
+    session.flush()
+    return token, raw
+
+
+def list_tokens(session: Session, user_id: int) -> list[ApiToken]:
+    return AuthRepository(session).tokens_of(user_id)
+
+
+def revoke_token(session: Session, user_id: int, token_id: int, now: datetime) -> ApiToken:
+    token = AuthRepository(session).token_of(user_id, token_id)
+    if token is None:
+        raise NotFound(f"token {token_id} not found")
+    if token.revoked_at is None:
+        token.revoked_at = now
+    return token
+
+
+def _account_key(email: str) -> str:
+    return "account:" + email.strip().lower()
+
+
+def _address_key(address: str) -> str:
+    return "address:" + address
+
+
+def create_account(session: Session, *, email: str, role: Role, org_id: int | None, display_name: str | None,
+                   password: str | None, now: datetime) -> User:
+    """A user of any role (``expert-match users create``); experts get their profile through the API."""
+    org = None
+    if org_id is not None:
+        org = OrgRepository(session).get(org_id)
+        if org is None:
+            raise InvalidReference(f"org {org_id} does not exist", field="org")
+    try:
+        data = msgspec.convert({"email": email, "display_name": display_name or email.split("@")[0], "role": role,
+                                "org_code": org.code if org else None}, UserCreate)
+    except msgspec.ValidationError as exc:
+        raise InvalidValue(str(exc), field="email") from exc
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidValue(f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field="password")
+    user = create_user(session, data, now)
+    if password is not None:
+        user.password_hash = hash_password(password)
+    return user
+
+
+def user_by_email(session: Session, email: str) -> User:
+    user = UserRepository(session).get_by_email(email)
+    if user is None:
+        raise NotFound(f"no user with e-mail {email}", field="email")
+    return user

@@ -86,3 +86,23 @@ def add_user(database: Any, *, email: str, role: str, org_id: int | None = None,
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def token_for(database: Any, email: str) -> str:
+    """A new API token for an existing user (e.g. an expert created through the API)."""
+    from datetime import UTC, datetime
+
+    from expert_match.auth.service import issue_token, user_by_email
+
+    with database.writer() as session:
+        user = user_by_email(session, email)
+        secret = issue_token(session, user, "test", datetime(2026, 11, 27, tzinfo=UTC), 365)[1]
+        session.commit()
+        return secret
+
+
+def local_time(y: int, mo: int, d: int, h: int, mi: int = 0) -> Any:
+    """A Da Nang wall-clock time as a UTC datetime."""
+    from datetime import UTC, datetime, timedelta
+
+    return datetime(y, mo, d, h, mi, tzinfo=UTC) - timedelta(hours=7)

@@ -24,6 +24,16 @@ BODY_ROUTES = [
     ("post", "/api/v1/match", "/api/v1/match"),
     ("post", "/api/v1/auth/login", "/api/v1/auth/login"),
     ("post", "/api/v1/auth/tokens", "/api/v1/auth/tokens"),
+    ("post", "/api/v1/tickets", "/api/v1/tickets"),
+    ("post", "/api/v1/tickets/{ticket_id}/posts", "/api/v1/tickets/1/posts"),
+    ("post", "/api/v1/tickets/{ticket_id}/resolve", "/api/v1/tickets/1/resolve"),
+    ("post", "/api/v1/tickets/{ticket_id}/reopen", "/api/v1/tickets/1/reopen"),
+    ("post", "/api/v1/tickets/{ticket_id}/cancel", "/api/v1/tickets/1/cancel"),
+    ("post", "/api/v1/tickets/{ticket_id}/merge", "/api/v1/tickets/1/merge"),
+    ("post", "/api/v1/tickets/{ticket_id}/assign", "/api/v1/tickets/1/assign"),
+    ("post", "/api/v1/tickets/{ticket_id}/hand-back", "/api/v1/tickets/1/hand-back"),
+    ("post", "/api/v1/tickets/{ticket_id}/feedback", "/api/v1/tickets/1/feedback"),
+    ("post", "/api/v1/offers/{offer_id}/decline", "/api/v1/offers/1/decline"),
 ]
 
 

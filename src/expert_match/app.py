@@ -20,13 +20,17 @@ from expert_match.api.orgs import OrgController
 from expert_match.api.problems import EXCEPTION_HANDLERS
 from expert_match.api.skills import SkillController
 from expert_match.api.strict_body import strict_json_body
+from expert_match.api.tickets import OfferController, TicketController, provide_desk
 from expert_match.db.engine import Database, create_database
 from expert_match.experts.match_index import MatchIndex
 from expert_match.settings import Settings
+from expert_match.tickets.desk import Desk
+from expert_match.tickets.scheduler import Scheduler
 from expert_match.timeutil import Clock, SystemClock
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None, database: Database | None = None) -> Litestar:
+def create_app(settings: Settings, *, clock: Clock | None = None, database: Database | None = None,
+               with_scheduler: bool = False) -> Litestar:
     """Build the Litestar app. Tests pass their own ``clock`` and ``database``."""
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     owns_database = database is None
@@ -34,6 +38,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
 
     # Read-only sessions: the index reads profiles and never writes.
     index = MatchIndex(db.reader)
+    desk = Desk.from_settings(settings, index)
+    the_clock = clock or SystemClock()
+    scheduler = Scheduler(db, desk, the_clock.now) if with_scheduler else None
 
     def dispose_database() -> None:
         # A database handed in by the caller (tests, CLI) is the caller's to close.
@@ -41,16 +48,19 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
             db.dispose()
 
     return Litestar(
-        route_handlers=[HealthController, AuthController, OrgController, ExpertController, SkillController, MatchController],
+        route_handlers=[HealthController, AuthController, OrgController, ExpertController, SkillController, MatchController,
+                        TicketController, OfferController],
         dependencies={
             "db_session": Provide(provide_db_session),
             "now": Provide(provide_now, sync_to_thread=False),
             "match_index": Provide(provide_match_index, sync_to_thread=False),
             "caller": Provide(provide_caller, sync_to_thread=True),
             "staff": Provide(provide_staff, sync_to_thread=False),
+            "desk": Provide(provide_desk, sync_to_thread=False),
         },
-        state=State({"settings": settings, "database": db, "clock": clock or SystemClock(), "match_index": index}),
-        on_startup=[index.build],
+        state=State({"settings": settings, "database": db, "clock": the_clock, "match_index": index,
+                     "desk": desk}),
+        on_startup=[index.build, *([scheduler.start] if scheduler else [])],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=strict_json_body,
         request_max_body_size=settings.max_body_bytes,
@@ -61,6 +71,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
             path="/schema",
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),
-        on_shutdown=[index.close, dispose_database],
+        on_shutdown=[*([scheduler.stop] if scheduler else []), index.close, dispose_database],
         debug=settings.debug,
     )

@@ -36,7 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web service")
     serve.add_argument("--host", help="address to bind (default: EXPERT_MATCH_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: EXPERT_MATCH_PORT or 8000)")
+    serve.add_argument("--with-scheduler", action="store_true",
+                       help="also run the scheduler in the server process (one-machine setups)")
     serve.set_defaults(command=cmd_serve)
+    scheduler = sub.add_parser("scheduler", help="expire offers, send next rounds, auto-close, flag breaches")
+    scheduler.add_argument("--once", action="store_true", help="run one pass and exit (cron)")
+    scheduler.add_argument("--interval", type=float, default=30.0, help="seconds between passes (default 30)")
+    scheduler.set_defaults(command=cmd_scheduler)
     migrate = sub.add_parser("migrate", help="create or upgrade the database schema")
     migrate.set_defaults(command=cmd_migrate)
     load = sub.add_parser("load-fixtures", help="load the Da Nang demo data (idempotent)")
@@ -321,8 +327,37 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     base = f"http://{host}:{port}"
     print(f"expert-match on {base}\n  API docs:     {base}/schema\n  Swagger UI:   {base}/schema/swagger\n"
           f"  OpenAPI JSON: {base}/schema/openapi.json\n  Experts:      {base}/api/v1/experts", flush=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    uvicorn.run(create_app(settings, with_scheduler=args.with_scheduler), host=host, port=port,
+                log_level=settings.log_level.lower())
     return 0
+
+
+def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    from expert_match.experts.match_index import MatchIndex
+    from expert_match.tickets.desk import Desk
+    from expert_match.tickets.scheduler import run_once
+
+    def work(database: Database) -> int:
+        index = MatchIndex(database.reader)
+        desk = Desk.from_settings(settings, index)
+        clock = SystemClock()
+        try:
+            while True:
+                report = run_once(database, desk, clock.now())
+                print(f"{clock.now():%Y-%m-%d %H:%M:%S} offers expired {report.offers_expired}, "
+                      f"tickets closed {report.tickets_closed}, breaches {report.breaches}, "
+                      f"skipped {report.skipped}, errors {len(report.errors)}", flush=True)
+                if args.once:
+                    return 1 if report.errors else 0
+                time.sleep(args.interval)
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            index.close()
+
+    return with_migrated_database(settings, work)
 
 
 def at_head(database: Database) -> bool:

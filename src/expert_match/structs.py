@@ -8,6 +8,7 @@ sees it, so stored Vietnamese text has exactly one form.
 from __future__ import annotations
 
 import re
+from enum import Enum
 from typing import Annotated
 
 import msgspec
@@ -46,7 +47,7 @@ class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     def __post_init__(self) -> None:
         for name in self.__struct_fields__:
             value = getattr(self, name)
-            if isinstance(value, str):
+            if isinstance(value, str) and not isinstance(value, Enum):  # enum members keep their type
                 cleaned = nfc(value).strip()
                 if not cleaned and value:
                     raise ValueError(f"`{name}`: must not be blank")

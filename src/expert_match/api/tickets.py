@@ -1,0 +1,255 @@
+"""Ticket and offer routes: filing, reading, the thread, transitions, offers inbox."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from litestar import Controller, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, QueryParameter
+from sqlalchemy.orm import Session
+
+from expert_match.api.auth import CallerDep, StaffDep
+from expert_match.api.deps import DbSession, Limit, Now, Offset, PathId, SearchText
+from expert_match.api.problems import problem_responses
+from expert_match.auth.principal import Caller
+from expert_match.db.paging import Window
+from expert_match.matching.text import fold_key
+from expert_match.orgs.service import district_code
+from expert_match.tickets import offers, service, thread
+from expert_match.tickets.desk import Desk
+from expert_match.tickets.models import Offer, OfferState, Ticket, TicketEvent
+from expert_match.tickets.repository import TicketFilter, TicketRepository
+from expert_match.tickets.schemas import (
+    AssignRequest,
+    EventRead,
+    FeedbackCreate,
+    FeedbackRead,
+    MatchRunRead,
+    MergeRequest,
+    OfferRead,
+    OptionalReason,
+    OrgBrief,
+    PostCreate,
+    ReasonRequest,
+    ResolveRequest,
+    SimilarTicket,
+    TargetRead,
+    TicketCreate,
+    TicketFiled,
+    TicketPage,
+    TicketRead,
+)
+from expert_match.tickets.sla import Priority, TargetStatus
+from expert_match.tickets.states import TicketStatus
+
+DeskDep = NamedDependency[Desk]
+TicketSort = Literal["id", "-id", "created_at", "-created_at", "updated_at", "-updated_at", "priority", "-priority",
+                     "status", "-status"]
+H = timedelta(hours=1)
+
+
+def provide_desk(state: State) -> Desk:
+    desk: Desk = state.desk
+    return desk
+
+
+def target_read(target: TargetStatus) -> TargetRead:
+    return TargetRead(name=target.name, state=target.state, target_hours=round(target.target / H, 3),
+                      elapsed_hours=round(target.elapsed / H, 3), remaining_hours=round(target.remaining / H, 3),
+                      due_at=target.due_at, completed_at=target.completed_at)
+
+
+def ticket_reads(session: Session, desk: Desk, caller: Caller, tickets: list[Ticket], now: datetime) -> list[TicketRead]:
+    past = service.history(session, tickets)
+    return [TicketRead(
+        id=t.id, reference=t.reference or "", title=t.title, description=t.description, category=t.category,
+        priority=t.priority, status=t.status, org=OrgBrief(id=t.org.id, name=t.org.name), requester_id=t.requester_id,
+        district_code=t.district_code, ward_code=t.ward_code, location=t.location, onsite=t.onsite,
+        assigned_expert_id=t.assigned_expert_id, merged_into_id=t.merged_into_id,
+        resolution_summary=t.resolution_summary, created_at=t.created_at, updated_at=t.updated_at, version=t.version,
+        service_targets=[target_read(x) for x in service.targets_of(desk, t, past[t.id], now)],
+        actions=service.caller_actions(session, caller, t),
+    ) for t in tickets]
+
+
+def ticket_read(session: Session, desk: Desk, caller: Caller, ticket: Ticket, now: datetime) -> TicketRead:
+    return ticket_reads(session, desk, caller, [service.reload(session, ticket)], now)[0]
+
+
+def similar_read(ticket: Ticket, score: float) -> SimilarTicket:
+    return SimilarTicket(id=ticket.id, reference=ticket.reference or "", title=ticket.title, status=ticket.status,
+                         similarity=round(score, 4))
+
+
+def event_read(event: TicketEvent) -> EventRead:
+    return EventRead(id=event.id, at=event.at, kind=event.kind, actor=event.actor, actor_user_id=event.actor_user_id,
+                     actor_name=event.actor_user.display_name if event.actor_user else None,
+                     from_status=event.from_status, to_status=event.to_status, body=event.body,
+                     internal=event.internal, data=event.data or {})
+
+
+def offer_read(offer: Offer, ticket: Ticket | None = None) -> OfferRead:
+    return OfferRead(id=offer.id, ticket_id=offer.ticket_id, ticket_reference=ticket.reference if ticket else None,
+                     ticket_title=ticket.title if ticket else None, expert_id=offer.expert_id, round=offer.round,
+                     rank=offer.rank, score=round(offer.score, 6), state=offer.state.value, offered_at=offer.offered_at,
+                     expires_at=offer.expires_at, responded_at=offer.responded_at, reason=offer.reason,
+                     explanation=offer.explanation or {})
+
+
+STATE_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422)
+
+
+class TicketController(Controller):
+    path = "/api/v1/tickets"
+    tags = ["tickets"]
+
+    @post("/", sync_to_thread=True, summary="File a problem (offers go out at once)", responses=STATE_ERRORS)
+    def file(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now,
+             data: JSONBody[TicketCreate]) -> TicketFiled:
+        filed = service.file_ticket(db_session, desk, caller, data, now)
+        return TicketFiled(ticket=ticket_read(db_session, desk, caller, filed.ticket, now),
+                           possible_duplicates=[similar_read(t, s) for t, s in filed.duplicates],
+                           similar_resolved=[similar_read(t, s) for t, s in filed.similar_resolved])
+
+    @get("/", sync_to_thread=True, summary="List the tickets I may see", responses=problem_responses(400, 401, 422))
+    def list_tickets(
+        self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now,
+        status: Annotated[list[TicketStatus] | None, QueryParameter(description="One or more states")] = None,
+        priority: Annotated[Priority | None, QueryParameter()] = None,
+        category: Annotated[str | None, QueryParameter(min_length=1, max_length=64)] = None,
+        district: Annotated[str | None, QueryParameter(max_length=120, description="District code or name")] = None,
+        org_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
+        expert_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1, description="Assigned expert")] = None,
+        q: SearchText = None,
+        sort: Annotated[TicketSort, QueryParameter()] = "-created_at",
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> TicketPage:
+        filters = TicketFilter(statuses=tuple(status or ()), priority=priority, category=category,
+                               district_code=district_code(district), org_id=org_id, assigned_expert_id=expert_id,
+                               query=fold_key(q) if q else None)
+        tickets, total = service.list_tickets(db_session, caller, filters, Window(limit=limit, offset=offset, sort=sort))
+        return TicketPage(items=ticket_reads(db_session, desk, caller, tickets, now), total=total, limit=limit,
+                          offset=offset)
+
+    @get("/{ticket_id:int}", sync_to_thread=True, summary="Read a ticket, with its service targets",
+         responses=problem_responses(400, 401, 404))
+    def read(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId) -> TicketRead:
+        return ticket_reads(db_session, desk, caller, [service.get_ticket(db_session, caller, ticket_id)], now)[0]
+
+    @get("/{ticket_id:int}/events", sync_to_thread=True, summary="The ticket's history and thread",
+         responses=problem_responses(400, 401, 404))
+    def events(self, db_session: DbSession, caller: CallerDep, ticket_id: PathId) -> list[EventRead]:
+        return [event_read(e) for e in thread.events(db_session, caller, ticket_id)]
+
+    @post("/{ticket_id:int}/posts", sync_to_thread=True, summary="Post advice, a note, an answer or a question",
+          responses=STATE_ERRORS)
+    def post_message(self, db_session: DbSession, caller: CallerDep, now: Now, ticket_id: PathId,
+                     data: JSONBody[PostCreate]) -> EventRead:
+        return event_read(thread.post(db_session, caller, ticket_id, data, now))
+
+    @post("/{ticket_id:int}/resolve", sync_to_thread=True, status_code=200, summary="Resolve with a summary",
+          responses=STATE_ERRORS)
+    def resolve(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId,
+                data: JSONBody[ResolveRequest]) -> TicketRead:
+        return ticket_read(db_session, desk, caller, thread.resolve(db_session, caller, ticket_id, data.summary, now), now)
+
+    @post("/{ticket_id:int}/confirm", sync_to_thread=True, status_code=200, summary="Confirm the resolution",
+          responses=STATE_ERRORS)
+    def confirm(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId) -> TicketRead:
+        return ticket_read(db_session, desk, caller, thread.confirm(db_session, caller, ticket_id, now), now)
+
+    @post("/{ticket_id:int}/reopen", sync_to_thread=True, status_code=200, summary="Reopen within the window",
+          responses=STATE_ERRORS)
+    def reopen(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId,
+               data: JSONBody[ReasonRequest]) -> TicketRead:
+        ticket = thread.reopen(db_session, desk, caller, ticket_id, data.reason, now)
+        return ticket_read(db_session, desk, caller, ticket, now)
+
+    @post("/{ticket_id:int}/cancel", sync_to_thread=True, status_code=200, summary="Withdraw or cancel, with a reason",
+          responses=STATE_ERRORS)
+    def cancel(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId,
+               data: JSONBody[ReasonRequest]) -> TicketRead:
+        return ticket_read(db_session, desk, caller, thread.cancel(db_session, caller, ticket_id, data.reason, now), now)
+
+    @post("/{ticket_id:int}/merge", sync_to_thread=True, status_code=200, summary="Merge a duplicate into another ticket",
+          responses=STATE_ERRORS)
+    def merge(self, db_session: DbSession, staff: StaffDep, desk: DeskDep, now: Now, ticket_id: PathId,
+              data: JSONBody[MergeRequest]) -> TicketRead:
+        ticket = thread.merge(db_session, staff, ticket_id, data.into_ticket_id, data.reason, now)
+        return ticket_read(db_session, desk, staff, ticket, now)
+
+    @post("/{ticket_id:int}/assign", sync_to_thread=True, status_code=200,
+          summary="Assign an expert directly (conflicts hold; capacity needs a reason)", responses=STATE_ERRORS)
+    def assign(self, db_session: DbSession, staff: StaffDep, desk: DeskDep, now: Now, ticket_id: PathId,
+               data: JSONBody[AssignRequest]) -> TicketRead:
+        ticket = thread.assign(db_session, staff, ticket_id, data.expert_id, data.reason, now)
+        return ticket_read(db_session, desk, staff, ticket, now)
+
+    @post("/{ticket_id:int}/rematch", sync_to_thread=True, status_code=200,
+          summary="Send a ticket that needs attention to matching again", responses=STATE_ERRORS)
+    def rematch(self, db_session: DbSession, staff: StaffDep, desk: DeskDep, now: Now, ticket_id: PathId) -> TicketRead:
+        return ticket_read(db_session, desk, staff, thread.rematch(db_session, desk, staff, ticket_id, now), now)
+
+    @post("/{ticket_id:int}/hand-back", sync_to_thread=True, status_code=200,
+          summary="The assigned expert gives the ticket back (matched again without them)", responses=STATE_ERRORS)
+    def hand_back(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId,
+                  data: JSONBody[ReasonRequest]) -> TicketRead:
+        ticket = thread.hand_back(db_session, desk, caller, ticket_id, data.reason, now)
+        return ticket_read(db_session, desk, caller, ticket, now)
+
+    @post("/{ticket_id:int}/feedback", sync_to_thread=True, summary="Rate the advice (requester, once resolved)",
+          responses=STATE_ERRORS)
+    def feedback(self, db_session: DbSession, caller: CallerDep, now: Now, ticket_id: PathId,
+                 data: JSONBody[FeedbackCreate]) -> FeedbackRead:
+        saved = thread.give_feedback(db_session, caller, ticket_id, data, now)
+        return FeedbackRead(rating=saved.rating, comment=saved.comment, bottleneck_removed=saved.bottleneck_removed,
+                            at=saved.at)
+
+    @get("/{ticket_id:int}/offers", sync_to_thread=True, summary="Offers sent for a ticket (staff)",
+         responses=problem_responses(400, 401, 403, 404))
+    def ticket_offers(self, db_session: DbSession, staff: StaffDep, ticket_id: PathId) -> list[OfferRead]:
+        ticket = service.get_ticket(db_session, staff, ticket_id)
+        return [offer_read(o, ticket) for o in TicketRepository(db_session).offers_of_ticket(ticket.id)]
+
+    @get("/{ticket_id:int}/match-runs", sync_to_thread=True, summary="Every ranking used for a ticket (staff)",
+         responses=problem_responses(400, 401, 403, 404))
+    def match_runs(self, db_session: DbSession, staff: StaffDep, ticket_id: PathId) -> list[MatchRunRead]:
+        ticket = service.get_ticket(db_session, staff, ticket_id)
+        return [MatchRunRead(id=r.id, at=r.at, purpose=r.purpose, experts_considered=r.experts_considered,
+                             excluded_expert_ids=r.excluded_expert_ids, candidates=r.candidates)
+                for r in TicketRepository(db_session).match_runs(ticket.id)]
+
+
+class OfferController(Controller):
+    path = "/api/v1/offers"
+    tags = ["offers"]
+
+    @get("/", sync_to_thread=True, summary="My offers (experts)", responses=problem_responses(400, 401))
+    def inbox(self, db_session: DbSession, caller: CallerDep,
+              states: Annotated[list[OfferState] | None,
+                                QueryParameter(name="state", description="Default: pending")] = None,
+              ) -> list[OfferRead]:
+        if caller.expert_id is None:
+            return []
+        found = TicketRepository(db_session).offers_of_expert(caller.expert_id, tuple(states or [OfferState.PENDING]))
+        return [offer_read(o, o.ticket) for o in found]
+
+    @post("/{offer_id:int}/accept", sync_to_thread=True, status_code=200, summary="Accept an offer (first one wins)",
+          responses=problem_responses(400, 401, 404, 409))
+    def accept(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now,
+               offer_id: PathId) -> TicketRead:
+        ticket = offers.accept(db_session, caller, offer_id, now)
+        return ticket_read(db_session, desk, caller, ticket, now)
+
+    @post("/{offer_id:int}/decline", sync_to_thread=True, status_code=200, summary="Decline an offer",
+          responses=problem_responses(400, 401, 404, 409, 413))
+    def decline(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, offer_id: PathId,
+                data: JSONBody[OptionalReason]) -> OfferRead:
+        offer = offers.decline(db_session, desk, caller, offer_id, data.reason, now)
+        db_session.flush()
+        db_session.refresh(offer)
+        return offer_read(offer)

@@ -1,0 +1,182 @@
+"""Offers: rounds to the best available experts, accept (first wins), decline, expiry, direct
+assignment by a coordinator, and an expert handing a ticket back."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from expert_match.auth.principal import Caller
+from expert_match.errors import Conflict, InvalidReference, InvalidValue, NotFound
+from expert_match.experts.repository import ExpertRepository
+from expert_match.matching.profiles import Match, Problem
+from expert_match.tickets.desk import Desk
+from expert_match.tickets.models import MatchRun, Offer, OfferState, Ticket
+from expert_match.tickets.repository import TicketRepository
+from expert_match.tickets.states import Actor, TicketAction, TicketStatus
+from expert_match.tickets.workflow import actors_of, apply, record
+
+
+def problem_of(ticket: Ticket) -> Problem:
+    return Problem(text=f"{ticket.title}\n{ticket.description}", org_id=ticket.org_id,
+                   district=ticket.district_code, onsite=ticket.onsite, language=ticket.language)
+
+
+def explanation(found: Match) -> dict:
+    return {
+        "parts": {k: round(getattr(found.parts, k), 6) for k in ("text", "availability", "district", "feedback", "total")},
+        "matched_terms": [{"term": t.term, "weight": round(t.weight, 6)} for t in found.matched_terms],
+        "matched_skills": list(found.matched_skills),
+    }
+
+
+def rank_for(session: Session, desk: Desk, ticket: Ticket, now: datetime, k: int,
+             purpose: str) -> tuple[list[Match], set[int]]:
+    """Ranked eligible experts for the ticket minus those already offered or who handed it back;
+    the ranking is stored as a match run."""
+    repo = TicketRepository(session)
+    excluded = repo.offered_experts(ticket.id) | repo.handed_back_by(ticket.id)
+    matches = desk.index.rank(problem_of(ticket), k + len(excluded), now=now, loads=repo.loads())
+    active = {p.id for p in ExpertRepository(session).for_matching([m.expert_id for m in matches]) if p.active}
+    kept = [m for m in matches if m.expert_id not in excluded and m.expert_id in active][:k]
+    repo.add_match_run(MatchRun(
+        ticket_id=ticket.id, at=now, purpose=purpose, experts_considered=len(desk.index.ranker.expert_ids_),
+        excluded_expert_ids=sorted(excluded),
+        candidates=[{"expert_id": m.expert_id, "rank": i, "score": round(m.score, 6), **explanation(m)}
+                    for i, m in enumerate(kept, start=1)],
+    ))
+    return kept, excluded
+
+
+def send_round(session: Session, desk: Desk, ticket: Ticket, now: datetime, *, actors: set[Actor],
+               user_id: int | None = None) -> list[Offer]:
+    """Offer the ticket to the next best experts; ``needs_attention`` when nobody is left."""
+    if ticket.status == TicketStatus.NEW:
+        apply(session, ticket, TicketAction.START_MATCHING, actors, now, user_id=user_id)
+    elif ticket.status == TicketStatus.NEEDS_ATTENTION:
+        apply(session, ticket, TicketAction.REMATCH, actors, now, user_id=user_id)
+    parallel, minutes = desk.offer_policy[ticket.priority.value]
+    candidates, _excluded = rank_for(session, desk, ticket, now, parallel, "offer_round")
+    if not candidates:
+        apply(session, ticket, TicketAction.NO_CANDIDATES, {Actor.SYSTEM}, now,
+              data={"round": ticket.offer_round})
+        return []
+    ticket.offer_round += 1
+    expires = desk.calendar.add(now, timedelta(minutes=minutes))
+    repo = TicketRepository(session)
+    offers = [repo.add_offer(Offer(ticket_id=ticket.id, expert_id=m.expert_id, round=ticket.offer_round, rank=rank,
+                                   score=m.score, explanation=explanation(m), state=OfferState.PENDING,
+                                   offered_at=now, expires_at=expires))
+              for rank, m in enumerate(candidates, start=1)]
+    record(session, ticket, "offered", Actor.SYSTEM, now,
+           data={"round": ticket.offer_round, "expert_ids": [m.expert_id for m in candidates],
+                 "expires_at": expires.isoformat()})
+    session.flush()
+    return offers
+
+
+def _own_offer(session: Session, caller: Caller, offer_id: int) -> Offer:
+    offer = TicketRepository(session).offer(offer_id)
+    if offer is None or caller.expert_id is None or offer.expert_id != caller.expert_id:
+        raise NotFound(f"offer {offer_id} not found")
+    return offer
+
+
+def _settle(session: Session, offer: Offer, state: OfferState, now: datetime, reason: str | None = None) -> None:
+    try:
+        settled = TicketRepository(session).settle_offer(offer.id, state, now, reason)
+    except IntegrityError as exc:  # the one-accepted-offer index: another expert won the race
+        session.rollback()
+        raise Conflict("another expert has already accepted this ticket", field="offer") from exc
+    if not settled:
+        raise Conflict(f"the offer was already answered ({_current_state(session, offer)})", field="offer")
+
+
+def _current_state(session: Session, offer: Offer) -> str:
+    session.refresh(offer)
+    return offer.state.value
+
+
+def accept(session: Session, caller: Caller, offer_id: int, now: datetime) -> Ticket:
+    """The first acceptance wins; every other pending offer on the ticket is withdrawn."""
+    offer = _own_offer(session, caller, offer_id)
+    ticket = offer.ticket
+    if offer.state == OfferState.PENDING and offer.expires_at <= now:
+        raise Conflict("the offer has expired", field="offer")
+    expert = ExpertRepository(session).get(offer.expert_id)
+    repo = TicketRepository(session)
+    if expert is None or not expert.active:
+        raise Conflict("your profile is inactive; reactivate it to take tickets", field="offer")
+    if offer.state == OfferState.PENDING and repo.load_of(expert.id) >= expert.capacity:
+        raise Conflict(f"you are at capacity ({expert.capacity} active tickets)", field="offer")
+    _settle(session, offer, OfferState.ACCEPTED, now)
+    ticket.assigned_expert_id = offer.expert_id
+    apply(session, ticket, TicketAction.ACCEPT_OFFER, {Actor.OFFERED_EXPERT}, now, user_id=caller.user_id,
+          data={"offer_id": offer.id, "expert_id": offer.expert_id})
+    repo.withdraw_pending(ticket.id, now)
+    return ticket
+
+
+def decline(session: Session, desk: Desk, caller: Caller, offer_id: int, reason: str | None, now: datetime) -> Offer:
+    offer = _own_offer(session, caller, offer_id)
+    _settle(session, offer, OfferState.DECLINED, now, reason)
+    ticket = offer.ticket
+    record(session, ticket, "decline_offer", Actor.OFFERED_EXPERT, now, user_id=caller.user_id,
+           data={"offer_id": offer.id, "expert_id": offer.expert_id, "reason": reason})
+    _next_round_if_idle(session, desk, ticket, now)
+    return offer
+
+
+def expire_due(session: Session, desk: Desk, ticket: Ticket, now: datetime) -> int:
+    """Expire the ticket's overdue offers and move on (the scheduler holds the ticket's lock)."""
+    expired = 0
+    for offer in TicketRepository(session).expired_offers_of(ticket.id, now):
+        if TicketRepository(session).settle_offer(offer.id, OfferState.EXPIRED, now):
+            record(session, ticket, "offer_expired", Actor.SYSTEM, now,
+                   data={"offer_id": offer.id, "expert_id": offer.expert_id})
+            expired += 1
+    if expired:
+        _next_round_if_idle(session, desk, ticket, now)
+    return expired
+
+
+def _next_round_if_idle(session: Session, desk: Desk, ticket: Ticket, now: datetime) -> None:
+    session.flush()
+    if ticket.status == TicketStatus.MATCHING and TicketRepository(session).pending_count(ticket.id) == 0:
+        send_round(session, desk, ticket, now, actors={Actor.SYSTEM})
+
+
+def assign_directly(session: Session, caller: Caller, ticket: Ticket, expert_id: int, reason: str | None,
+                    now: datetime) -> Ticket:
+    """A coordinator's assignment: conflicts of interest always hold; capacity may be overridden
+    with a recorded reason."""
+    expert = ExpertRepository(session).for_matching([expert_id])
+    if not expert:
+        raise InvalidReference(f"expert {expert_id} does not exist", field="expert_id")
+    profile = expert[0]
+    if not profile.active:
+        raise Conflict(f"expert {expert_id} is inactive", field="expert_id")
+    if profile.affiliation_org_id == ticket.org_id or ticket.org_id in {c.org_id for c in profile.conflicts}:
+        raise Conflict(f"expert {expert_id} has a conflict of interest with the requesting org", field="expert_id")
+    load = TicketRepository(session).load_of(expert_id)
+    over_capacity = load >= profile.capacity and ticket.assigned_expert_id != expert_id
+    if over_capacity and not reason:
+        raise InvalidValue(f"expert {expert_id} is at capacity ({load}/{profile.capacity}); "
+                           "give a reason to override", field="reason")
+    ticket.assigned_expert_id = expert_id
+    apply(session, ticket, TicketAction.ASSIGN, actors_of(caller, ticket), now, user_id=caller.user_id,
+          body=reason, data={"expert_id": expert_id, "capacity_override": over_capacity})
+    TicketRepository(session).withdraw_pending(ticket.id, now)
+    return ticket
+
+
+def hand_back(session: Session, desk: Desk, caller: Caller, ticket: Ticket, reason: str, now: datetime) -> Ticket:
+    """The assigned expert gives the ticket back; it is matched again without them."""
+    expert_id = ticket.assigned_expert_id
+    apply(session, ticket, TicketAction.HAND_BACK, actors_of(caller, ticket), now, user_id=caller.user_id,
+          body=reason, data={"expert_id": expert_id})
+    ticket.assigned_expert_id = None
+    send_round(session, desk, ticket, now, actors={Actor.SYSTEM})
+    return ticket

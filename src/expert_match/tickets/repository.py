@@ -1,0 +1,249 @@
+"""Every query on tickets, their events, offers, match runs and feedback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, exists, func, or_, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from expert_match.db.paging import Window, fetch_page, order_clauses
+from expert_match.tickets.models import Feedback, MatchRun, Offer, OfferState, Ticket, TicketEvent
+from expert_match.tickets.states import WORKING_STATES, TicketStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a caller may see: staff everything; a requester their org; an expert what was offered
+    or assigned to them. Applied to every ticket query, so a foreign ticket is simply not found."""
+
+    org_id: int | None = None
+    expert_id: int | None = None
+    everything: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFilter:
+    statuses: tuple[TicketStatus, ...] = ()
+    priority: str | None = None
+    category: str | None = None
+    district_code: str | None = None
+    org_id: int | None = None
+    assigned_expert_id: int | None = None
+    query: str | None = None  # folded text
+
+
+SORT_COLUMNS = {"id": Ticket.id, "created_at": Ticket.created_at, "updated_at": Ticket.updated_at,
+                "priority": Ticket.priority, "status": Ticket.status}
+
+
+class TicketRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- tickets ---------------------------------------------------------------------------------
+    def add(self, ticket: Ticket) -> Ticket:
+        self.session.add(ticket)
+        return ticket
+
+    def get(self, ticket_id: int, scope: Scope) -> Ticket | None:
+        query = self._scoped(select(Ticket), scope).where(Ticket.id == ticket_id)
+        return self.session.scalars(query.options(joinedload(Ticket.org))).one_or_none()
+
+    def reload(self, ticket_id: int) -> Ticket:
+        """The ticket as now stored, with its org (after changes made in this session)."""
+        query = (select(Ticket).options(joinedload(Ticket.org)).where(Ticket.id == ticket_id)
+                 .execution_options(populate_existing=True))
+        return self.session.scalars(query).one()
+
+    def get_by_reference(self, reference: str, scope: Scope) -> Ticket | None:
+        query = self._scoped(select(Ticket), scope).where(Ticket.reference == reference)
+        return self.session.scalars(query.options(joinedload(Ticket.org))).one_or_none()
+
+    def list(self, scope: Scope, filters: TicketFilter, window: Window) -> tuple[list[Ticket], int]:
+        query = self._filtered(self._scoped(select(Ticket), scope), filters).options(joinedload(Ticket.org))
+        return fetch_page(self.session, query, window, order_clauses(window.sort, SORT_COLUMNS, Ticket.id))
+
+    def all_open(self, scope: Scope, filters: TicketFilter) -> list[Ticket]:
+        query = self._filtered(self._scoped(select(Ticket), scope), filters).order_by(Ticket.id)
+        return list(self.session.scalars(query))
+
+    def _scoped(self, query: Select, scope: Scope) -> Select:
+        if scope.everything:
+            return query
+        conditions = []
+        if scope.org_id is not None:
+            conditions.append(Ticket.org_id == scope.org_id)
+        if scope.expert_id is not None:
+            conditions.append(Ticket.assigned_expert_id == scope.expert_id)
+            conditions.append(exists().where(Offer.ticket_id == Ticket.id, Offer.expert_id == scope.expert_id))
+        return query.where(or_(*conditions)) if conditions else query.where(False)
+
+    @staticmethod
+    def _filtered(query: Select, filters: TicketFilter) -> Select:
+        if filters.statuses:
+            query = query.where(Ticket.status.in_(filters.statuses))
+        if filters.priority:
+            query = query.where(Ticket.priority == filters.priority)
+        if filters.category:
+            query = query.where(Ticket.category == filters.category)
+        if filters.district_code:
+            query = query.where(Ticket.district_code == filters.district_code)
+        if filters.org_id is not None:
+            query = query.where(Ticket.org_id == filters.org_id)
+        if filters.assigned_expert_id is not None:
+            query = query.where(Ticket.assigned_expert_id == filters.assigned_expert_id)
+        if filters.query:
+            query = query.where(Ticket.search_key.contains(filters.query, autoescape=True))
+        return query
+
+    def same_org_recent(self, org_id: int, since: datetime, exclude_id: int) -> list[Ticket]:
+        """The org's tickets filed since ``since`` (duplicate candidates), newest first."""
+        query = (select(Ticket).where(Ticket.org_id == org_id, Ticket.created_at >= since, Ticket.id != exclude_id,
+                                      Ticket.status != TicketStatus.CANCELLED)
+                 .order_by(Ticket.created_at.desc()).limit(200))
+        return list(self.session.scalars(query))
+
+    def by_ids(self, ticket_ids: Iterable[int]) -> list[Ticket]:
+        ids = list(ticket_ids)
+        if not ids:
+            return []
+        return list(self.session.scalars(select(Ticket).where(Ticket.id.in_(ids))))
+
+    def loads(self) -> dict[int, int]:
+        """Active tickets per expert (what counts against capacity)."""
+        query = (select(Ticket.assigned_expert_id, func.count()).where(Ticket.status.in_(WORKING_STATES),
+                                                                       Ticket.assigned_expert_id.is_not(None))
+                 .group_by(Ticket.assigned_expert_id))
+        return {int(expert): int(count) for expert, count in self.session.execute(query)}
+
+    def load_of(self, expert_id: int) -> int:
+        query = select(func.count()).select_from(Ticket).where(Ticket.status.in_(WORKING_STATES),
+                                                               Ticket.assigned_expert_id == expert_id)
+        return int(self.session.scalar(query) or 0)
+
+    def resolved_quietly_before(self, moment: datetime, limit: int) -> list[int]:
+        """Resolved tickets whose resolution is older than ``moment`` (auto-close candidates)."""
+        query = (select(Ticket.id).where(Ticket.status == TicketStatus.RESOLVED, Ticket.resolved_at <= moment)
+                 .order_by(Ticket.id).limit(limit))
+        return list(self.session.scalars(query))
+
+    def lock(self, ticket_id: int, *, skip_locked: bool) -> Ticket | None:
+        """The ticket row locked for this transaction (``FOR UPDATE``; on SQLite the writer's
+        ``BEGIN IMMEDIATE`` already serialises writers and the clause is ignored)."""
+        query = select(Ticket).where(Ticket.id == ticket_id).with_for_update(skip_locked=skip_locked)
+        return self.session.scalars(query).one_or_none()
+
+    # -- events ------------------------------------------------------------------------------------
+    def add_event(self, event: TicketEvent) -> TicketEvent:
+        self.session.add(event)
+        return event
+
+    def event(self, event_id: int) -> TicketEvent:
+        query = select(TicketEvent).options(joinedload(TicketEvent.actor_user)).where(TicketEvent.id == event_id)
+        return self.session.scalars(query.execution_options(populate_existing=True)).one()
+
+    def events(self, ticket_id: int, *, include_internal: bool) -> list[TicketEvent]:
+        query = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
+        if not include_internal:
+            query = query.where(TicketEvent.internal.is_(False))
+        return list(self.session.scalars(query.options(joinedload(TicketEvent.actor_user)).order_by(TicketEvent.id)))
+
+    def status_changes(self, ticket_ids: Iterable[int]) -> dict[int, list[tuple[datetime, str, str | None]]]:
+        """(time, kind, new status) of the status-changing and advice events per ticket, in order."""
+        ids = list(ticket_ids)
+        found: dict[int, list[tuple[datetime, str, str | None]]] = {i: [] for i in ids}
+        if not ids:
+            return found
+        query = (select(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.kind, TicketEvent.to_status)
+                 .where(TicketEvent.ticket_id.in_(ids),
+                        or_(TicketEvent.to_status.is_not(None), TicketEvent.kind == "post_advice"))
+                 .order_by(TicketEvent.id))
+        for ticket_id, at, kind, to_status in self.session.execute(query):
+            found[ticket_id].append((at, kind, to_status))
+        return found
+
+    def handed_back_by(self, ticket_id: int) -> set[int]:
+        query = select(TicketEvent.data).where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind == "hand_back")
+        return {int(d["expert_id"]) for d in self.session.scalars(query) if d and "expert_id" in d}
+
+    # -- offers ------------------------------------------------------------------------------------
+    def add_offer(self, offer: Offer) -> Offer:
+        self.session.add(offer)
+        return offer
+
+    def offer(self, offer_id: int) -> Offer | None:
+        return self.session.scalars(select(Offer).options(joinedload(Offer.ticket)).where(Offer.id == offer_id)
+                                    ).one_or_none()
+
+    def offers_of_ticket(self, ticket_id: int) -> list[Offer]:
+        query = select(Offer).options(joinedload(Offer.expert)).where(Offer.ticket_id == ticket_id)
+        return list(self.session.scalars(query.order_by(Offer.round, Offer.rank)))
+
+    def offers_of_expert(self, expert_id: int, states: tuple[OfferState, ...]) -> list[Offer]:
+        query = (select(Offer).options(joinedload(Offer.ticket)).where(Offer.expert_id == expert_id,
+                                                                       Offer.state.in_(states))
+                 .order_by(Offer.offered_at.desc(), Offer.id.desc()))
+        return list(self.session.scalars(query))
+
+    def offered_experts(self, ticket_id: int) -> set[int]:
+        return set(self.session.scalars(select(Offer.expert_id).where(Offer.ticket_id == ticket_id)))
+
+    def pending_count(self, ticket_id: int) -> int:
+        query = select(func.count()).select_from(Offer).where(Offer.ticket_id == ticket_id,
+                                                              Offer.state == OfferState.PENDING)
+        return int(self.session.scalar(query) or 0)
+
+    def settle_offer(self, offer_id: int, state: OfferState, now: datetime, reason: str | None = None) -> bool:
+        """Move one pending offer to ``state``; False when it was no longer pending (someone
+        else settled it first: the conditional UPDATE is the race guard)."""
+        result = self.session.execute(
+            update(Offer).where(Offer.id == offer_id, Offer.state == OfferState.PENDING)
+            .values(state=state, responded_at=now, reason=reason).execution_options(synchronize_session="fetch"))
+        return (result.rowcount or 0) == 1
+
+    def withdraw_pending(self, ticket_id: int, now: datetime) -> int:
+        result = self.session.execute(
+            update(Offer).where(Offer.ticket_id == ticket_id, Offer.state == OfferState.PENDING)
+            .values(state=OfferState.WITHDRAWN, responded_at=now).execution_options(synchronize_session="fetch"))
+        return result.rowcount or 0
+
+    def expired_offer_tickets(self, now: datetime, limit: int) -> list[int]:
+        """Tickets with a pending offer past its deadline (the scheduler's work list)."""
+        query = (select(Offer.ticket_id).where(Offer.state == OfferState.PENDING, Offer.expires_at <= now)
+                 .distinct().order_by(Offer.ticket_id).limit(limit))
+        return list(self.session.scalars(query))
+
+    def expired_offers_of(self, ticket_id: int, now: datetime) -> list[Offer]:
+        query = select(Offer).where(Offer.ticket_id == ticket_id, Offer.state == OfferState.PENDING,
+                                    Offer.expires_at <= now).order_by(Offer.id)
+        return list(self.session.scalars(query))
+
+    # -- match runs and feedback -------------------------------------------------------------------
+    def add_match_run(self, run: MatchRun) -> MatchRun:
+        self.session.add(run)
+        return run
+
+    def match_runs(self, ticket_id: int) -> list[MatchRun]:
+        return list(self.session.scalars(select(MatchRun).where(MatchRun.ticket_id == ticket_id).order_by(MatchRun.id)))
+
+    def feedback(self, ticket_id: int) -> Feedback | None:
+        return self.session.get(Feedback, ticket_id)
+
+    def add_feedback(self, feedback: Feedback) -> Feedback:
+        self.session.add(feedback)
+        return feedback
+
+    def resolved_ids(self) -> list[int]:
+        query = select(Ticket.id).where(Ticket.status.in_((TicketStatus.RESOLVED, TicketStatus.CLOSED)))
+        return list(self.session.scalars(query.order_by(Ticket.id)))
+
+    def texts(self, ticket_ids: list[int]) -> list[tuple[int, str]]:
+        """(id, title, description and resolution) for the similar-ticket index."""
+        if not ticket_ids:
+            return []
+        query = (select(Ticket.id, Ticket.title, Ticket.description, Ticket.resolution_summary)
+                 .where(Ticket.id.in_(ticket_ids)).order_by(Ticket.id))
+        return [(i, "\n".join(p for p in (t, d, r) if p)) for i, t, d, r in self.session.execute(query)]

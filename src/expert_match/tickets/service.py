@@ -1,0 +1,144 @@
+"""Filing, reading and listing tickets, scoped to what the caller may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from expert_match.auth.principal import Caller
+from expert_match.db.flush import flush_or_conflict
+from expert_match.db.paging import Window
+from expert_match.errors import InvalidReference, InvalidValue, NotAllowed, NotFound
+from expert_match.matching.text import fold_key
+from expert_match.orgs.models import Org, Role
+from expert_match.orgs.repository import OrgRepository
+from expert_match.orgs.service import resolve_place
+from expert_match.tickets import offers
+from expert_match.tickets.desk import Desk
+from expert_match.tickets.models import Ticket, TicketEvent
+from expert_match.tickets.repository import Scope, TicketFilter, TicketRepository
+from expert_match.tickets.schemas import TicketCreate
+from expert_match.tickets.similar import duplicate_scores
+from expert_match.tickets.sla import History, Priority, TargetStatus, service_targets
+from expert_match.tickets.states import Actor, TicketAction, TicketStatus, actions_for
+from expert_match.tickets.workflow import actors_of
+
+DUPLICATE_LOOKBACK = timedelta(days=90)
+
+
+@dataclass(frozen=True, slots=True)
+class Filed:
+    ticket: Ticket
+    duplicates: list[tuple[Ticket, float]]
+    similar_resolved: list[tuple[Ticket, float]]
+
+
+def scope_of(caller: Caller) -> Scope:
+    if caller.is_staff:
+        return Scope(everything=True)
+    if caller.role == Role.REQUESTER:
+        return Scope(org_id=caller.org_id)
+    return Scope(expert_id=caller.expert_id if caller.expert_id is not None else -1)
+
+
+def get_ticket(session: Session, caller: Caller, ticket_id: int) -> Ticket:
+    """The ticket if the caller may see it; a foreign ticket is 404 exactly like a missing one."""
+    ticket = TicketRepository(session).get(ticket_id, scope_of(caller))
+    if ticket is None:
+        raise NotFound(f"ticket {ticket_id} not found")
+    return ticket
+
+
+def reload(session: Session, ticket: Ticket) -> Ticket:
+    flush_or_conflict(session, "the ticket was changed by someone else; reload it and try again")
+    return TicketRepository(session).reload(ticket.id)
+
+
+def list_tickets(session: Session, caller: Caller, filters: TicketFilter, window: Window) -> tuple[list[Ticket], int]:
+    return TicketRepository(session).list(scope_of(caller), filters, window)
+
+
+def file_ticket(session: Session, desk: Desk, caller: Caller, data: TicketCreate, now: datetime) -> Filed:
+    """File a problem, find possible duplicates and similar resolved tickets, and send the first
+    round of offers (or flag it for a coordinator when nobody is available)."""
+    org = _filing_org(session, caller, data)
+    district, ward = data.district, data.ward
+    if district is None and ward is None:
+        place_district, place_ward = org.district_code, org.ward_code
+    else:
+        place = resolve_place(district, ward, "2023")
+        place_district, place_ward = place.district_code, place.ward_code
+    ticket = Ticket(
+        title=data.title, description=data.description, search_key=fold_key(f"{data.title} {data.description}"),
+        category=data.category, priority=data.priority, org_id=org.id, requester_id=caller.user_id,
+        district_code=place_district, ward_code=place_ward, location=data.location, onsite=data.onsite,
+        language=data.language, status=TicketStatus.NEW, status_changed_at=now, created_at=now, updated_at=now,
+    )
+    repo = TicketRepository(session)
+    repo.add(ticket)
+    flush_or_conflict(session, "the ticket could not be saved")
+    ticket.reference = f"CDS-{now.year}-{ticket.id:06d}"
+    actor = Actor.REQUESTER if caller.role == Role.REQUESTER else Actor(caller.role.value)
+    repo.add_event(TicketEvent(ticket_id=ticket.id, at=now, kind="file", actor=actor.value,
+                               actor_user_id=caller.user_id, from_status=None, to_status=TicketStatus.NEW.value,
+                               body=None, internal=False, data={"priority": data.priority.value}))
+    duplicates = _duplicates(session, ticket, now)
+    similar = _similar_resolved(session, desk, caller, ticket)
+    offers.send_round(session, desk, ticket, now, actors={Actor.SYSTEM})
+    return Filed(ticket=ticket, duplicates=duplicates, similar_resolved=similar)
+
+
+def _filing_org(session: Session, caller: Caller, data: TicketCreate) -> Org:
+    if caller.role == Role.REQUESTER:
+        if data.org_id is not None and data.org_id != caller.org_id:
+            raise InvalidValue("requesters file for their own org; leave org_id out", field="org_id")
+        org_id = caller.org_id
+    elif caller.is_staff:
+        if data.org_id is None:
+            raise InvalidValue("give the org this problem is filed for", field="org_id")
+        org_id = data.org_id
+    else:
+        raise NotAllowed("experts do not file tickets; a requester or a coordinator does")
+    org = OrgRepository(session).get(org_id) if org_id is not None else None
+    if org is None:
+        raise InvalidReference(f"org {org_id} does not exist", field="org_id")
+    return org
+
+
+def _duplicates(session: Session, ticket: Ticket, now: datetime) -> list[tuple[Ticket, float]]:
+    repo = TicketRepository(session)
+    recent = repo.same_org_recent(ticket.org_id, now - DUPLICATE_LOOKBACK, ticket.id)
+    by_id = {t.id: t for t in recent}
+    scored = duplicate_scores(ticket.search_key, [(t.id, t.search_key) for t in recent])[:5]
+    return [(by_id[i], score) for i, score in scored]
+
+
+def _similar_resolved(session: Session, desk: Desk, caller: Caller, ticket: Ticket) -> list[tuple[Ticket, float]]:
+    repo = TicketRepository(session)
+    found = desk.resolved.similar(f"{ticket.title}\n{ticket.description}", repo.resolved_ids(), repo.texts)
+    # Only tickets the caller may open: another org's resolved problems stay private.
+    visible = {t.id: t for t in repo.by_ids([i for i, _ in found])
+               if caller.is_staff or t.org_id == ticket.org_id}
+    return [(visible[i], score) for i, score in found if i in visible][:5]
+
+
+def history(session: Session, tickets: list[Ticket]) -> dict[int, History]:
+    """Each ticket's status changes and first advice, read from the event log."""
+    rows = TicketRepository(session).status_changes([t.id for t in tickets])
+    out = {}
+    for ticket in tickets:
+        changes = [(at, TicketStatus(to)) for at, _kind, to in rows[ticket.id] if to is not None]
+        advice = next((at for at, kind, _to in rows[ticket.id] if kind == TicketAction.POST_ADVICE.value), None)
+        out[ticket.id] = History(changes=changes or [(ticket.created_at, ticket.status)], first_advice_at=advice)
+    return out
+
+
+def targets_of(desk: Desk, ticket: Ticket, past: History, now: datetime) -> list[TargetStatus]:
+    return service_targets(past, Priority(ticket.priority), now, desk.calendar)
+
+
+def caller_actions(session: Session, caller: Caller, ticket: Ticket) -> list[TicketAction]:
+    offered = {o.expert_id for o in TicketRepository(session).offers_of_ticket(ticket.id) if o.state == "pending"}
+    return actions_for(ticket.status, actors_of(caller, ticket, offered))

@@ -1,0 +1,80 @@
+"""The one place that changes a ticket's status: checks the table, writes the status and its
+history event together (same transaction, same flush)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from expert_match.auth.principal import Caller
+from expert_match.db.flush import flush_or_conflict
+from expert_match.errors import NotAllowed
+from expert_match.orgs.models import Role
+from expert_match.tickets.models import Ticket, TicketEvent
+from expert_match.tickets.repository import TicketRepository
+from expert_match.tickets.states import TRANSITIONS, Actor, IllegalMove, TicketAction, TicketStatus, next_status
+
+
+def actors_of(caller: Caller | None, ticket: Ticket, offered_expert_ids: set[int] = frozenset()) -> set[Actor]:
+    """The relations ``caller`` has to ``ticket`` (None is the scheduler)."""
+    if caller is None:
+        return {Actor.SYSTEM}
+    if caller.role == Role.ADMIN:
+        return {Actor.ADMIN}
+    if caller.role == Role.COORDINATOR:
+        return {Actor.COORDINATOR}
+    actors = set()
+    if caller.role == Role.REQUESTER and caller.org_id == ticket.org_id:
+        actors.add(Actor.REQUESTER)
+    if caller.expert_id is not None:
+        if caller.expert_id == ticket.assigned_expert_id:
+            actors.add(Actor.ASSIGNED_EXPERT)
+        if caller.expert_id in offered_expert_ids:
+            actors.add(Actor.OFFERED_EXPERT)
+    return actors
+
+
+def choose_actor(status: TicketStatus, action: TicketAction, actors: set[Actor]) -> Actor:
+    """The caller's relation that may take ``action`` now, or the table's refusal (409 or 403)."""
+    move = TRANSITIONS.get((status, action))
+    if move is None:
+        next_status(status, action, Actor.SYSTEM)  # raises IllegalMove naming status and action
+        raise IllegalMove(f"cannot {action.value}")  # pragma: no cover - next_status raised
+    allowed = sorted(actors & move.actors)
+    if not allowed:
+        if not actors:
+            raise NotAllowed("you have no part in this ticket")
+        next_status(status, action, sorted(actors)[0])  # raises NotAllowed naming the actor
+    return allowed[0]
+
+
+def apply(session: Session, ticket: Ticket, action: TicketAction, actors: set[Actor], now: datetime, *,
+          user_id: int | None = None, body: str | None = None, internal: bool = False,
+          data: dict[str, Any] | None = None) -> TicketEvent:
+    """Take ``action`` on ``ticket``: the new status and the event that records it, flushed together."""
+    actor = choose_actor(ticket.status, action, actors)
+    before = ticket.status
+    after = next_status(before, action, actor)
+    event = TicketEvent(ticket_id=ticket.id, at=now, kind=action.value, actor=actor.value, actor_user_id=user_id,
+                        from_status=before.value, to_status=after.value if after != before else None,
+                        body=body, internal=internal, data=data or {})
+    if after != before:
+        ticket.status = after
+        ticket.status_changed_at = now
+    if after == TicketStatus.RESOLVED:
+        ticket.resolved_at = now
+    ticket.updated_at = now
+    TicketRepository(session).add_event(event)
+    flush_or_conflict(session, "the ticket was changed by someone else; reload it and try again")
+    return event
+
+
+def record(session: Session, ticket: Ticket, kind: str, actor: Actor, now: datetime, *, user_id: int | None = None,
+           body: str | None = None, internal: bool = False, data: dict[str, Any] | None = None) -> TicketEvent:
+    """An event that does not change the status (an offer sent, a note, a rating)."""
+    event = TicketEvent(ticket_id=ticket.id, at=now, kind=kind, actor=actor.value, actor_user_id=user_id,
+                        from_status=ticket.status.value, to_status=None, body=body, internal=internal,
+                        data=data or {})
+    return TicketRepository(session).add_event(event)

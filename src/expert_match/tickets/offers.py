@@ -78,9 +78,17 @@ def send_round(session: Session, desk: Desk, ticket: Ticket, now: datetime, *, a
 
 
 def _own_offer(session: Session, caller: Caller, offer_id: int) -> Offer:
-    offer = TicketRepository(session).offer(offer_id)
+    """The caller's offer, read after locking its ticket.
+
+    Everything that answers an offer locks the ticket row first, so concurrent answers on one
+    ticket queue up instead of each locking an offer the other needs (a deadlock on PostgreSQL,
+    found by the double-accept test), and each sees the other's committed result."""
+    repo = TicketRepository(session)
+    offer = repo.offer(offer_id)
     if offer is None or caller.expert_id is None or offer.expert_id != caller.expert_id:
         raise NotFound(f"offer {offer_id} not found")
+    repo.lock(offer.ticket_id, skip_locked=False)
+    session.refresh(offer)
     return offer
 
 

@@ -133,7 +133,8 @@ class TicketRepository:
     def lock(self, ticket_id: int, *, skip_locked: bool) -> Ticket | None:
         """The ticket row locked for this transaction (``FOR UPDATE``; on SQLite the writer's
         ``BEGIN IMMEDIATE`` already serialises writers and the clause is ignored)."""
-        query = select(Ticket).where(Ticket.id == ticket_id).with_for_update(skip_locked=skip_locked)
+        query = (select(Ticket).where(Ticket.id == ticket_id).with_for_update(skip_locked=skip_locked)
+                 .execution_options(populate_existing=True))
         return self.session.scalars(query).one_or_none()
 
     # -- events ------------------------------------------------------------------------------------

@@ -98,6 +98,7 @@ def empty_all_tables(database: Database) -> None:
         if database.dialect == "postgresql":
             conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
         else:
+            conn.execute(text("PRAGMA defer_foreign_keys = ON"))  # tickets refer to tickets (merges)
             for table in tables:
                 conn.execute(text(f"DELETE FROM {table}"))
 

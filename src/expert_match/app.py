@@ -20,7 +20,7 @@ from expert_match.api.orgs import OrgController
 from expert_match.api.problems import EXCEPTION_HANDLERS
 from expert_match.api.skills import SkillController
 from expert_match.api.strict_body import strict_json_body
-from expert_match.api.tickets import OfferController, TicketController, provide_desk
+from expert_match.api.tickets import CoordinationController, OfferController, TicketController, provide_desk
 from expert_match.db.engine import Database, create_database
 from expert_match.experts.match_index import MatchIndex
 from expert_match.settings import Settings
@@ -49,7 +49,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
 
     return Litestar(
         route_handlers=[HealthController, AuthController, OrgController, ExpertController, SkillController, MatchController,
-                        TicketController, OfferController],
+                        TicketController, OfferController, CoordinationController],
         dependencies={
             "db_session": Provide(provide_db_session),
             "now": Provide(provide_now, sync_to_thread=False),

@@ -63,6 +63,7 @@ class Output(msgspec.Struct, kw_only=True):
 _AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.S)
 _LEADING_FIELD = re.compile(r"^`(?P<field>[^`]+)`: (?P<message>.*)$", re.S)
 _UNKNOWN_FIELD = re.compile(r"^Object contains unknown field `(?P<field>[^`]+)`$")
+_MISSING_FIELD = re.compile(r"^Object missing required field `(?P<field>[^`]+)`$")
 
 
 def split_validation_error(text: str) -> tuple[str | None, str]:
@@ -72,6 +73,8 @@ def split_validation_error(text: str) -> tuple[str | None, str]:
     ('skills[0].level', 'Expected `int` <= 5')
     >>> split_validation_error("Object contains unknown field `salary` - at `$`")
     ('salary', 'unknown field (not allowed)')
+    >>> split_validation_error("Object missing required field `title`")
+    ('title', 'required field missing')
     """
     match = _AT_PATH.match(text)
     message, path = (match.group("message"), match.group("path") or "") if match else (text, "")
@@ -80,4 +83,6 @@ def split_validation_error(text: str) -> tuple[str | None, str]:
         return ".".join(p for p in (field, lead.group("field")) if p), lead.group("message")
     if unknown := _UNKNOWN_FIELD.match(message):
         return ".".join(p for p in (field, unknown.group("field")) if p), "unknown field (not allowed)"
+    if missing := _MISSING_FIELD.match(message):
+        return ".".join(p for p in (field, missing.group("field")) if p), "required field missing"
     return field, message

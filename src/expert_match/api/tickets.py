@@ -18,7 +18,7 @@ from expert_match.auth.principal import Caller
 from expert_match.db.paging import Window
 from expert_match.matching.text import fold_key
 from expert_match.orgs.service import district_code
-from expert_match.tickets import offers, service, thread
+from expert_match.tickets import offers, queues, service, thread
 from expert_match.tickets.desk import Desk
 from expert_match.tickets.models import Offer, OfferState, Ticket, TicketEvent
 from expert_match.tickets.repository import TicketFilter, TicketRepository
@@ -27,12 +27,15 @@ from expert_match.tickets.schemas import (
     EventRead,
     FeedbackCreate,
     FeedbackRead,
+    LoadRead,
     MatchRunRead,
     MergeRequest,
+    MetricsRead,
     OfferRead,
     OptionalReason,
     OrgBrief,
     PostCreate,
+    QueuesRead,
     ReasonRequest,
     ResolveRequest,
     SimilarTicket,
@@ -253,3 +256,28 @@ class OfferController(Controller):
         db_session.flush()
         db_session.refresh(offer)
         return offer_read(offer)
+
+
+class CoordinationController(Controller):
+    path = "/api/v1"
+    tags = ["coordination"]
+
+    @get("/queues", sync_to_thread=True, summary="Coordinator queues: unassigned, needs attention, at risk, breached",
+         responses=problem_responses(401, 403))
+    def queues(self, db_session: DbSession, staff: StaffDep, desk: DeskDep, now: Now) -> QueuesRead:
+        found = queues.queues(db_session, desk, now)
+
+        def reads(tickets: list[Ticket]) -> list[TicketRead]:
+            return ticket_reads(db_session, desk, staff, tickets, now)
+
+        return QueuesRead(unassigned=reads(found.unassigned), needs_attention=reads(found.needs_attention),
+                          at_risk=reads(found.at_risk), breached=reads(found.breached), by_district=found.by_district,
+                          by_category=found.by_category,
+                          expert_loads=[LoadRead(expert_id=x.expert_id, name=x.name, load=x.load, capacity=x.capacity)
+                                        for x in found.loads])
+
+    @get("/metrics", sync_to_thread=True, summary="Service metrics: states, times, acceptance, utilisation",
+         responses=problem_responses(401, 403))
+    def metrics(self, db_session: DbSession, staff: StaffDep, desk: DeskDep, now: Now) -> MetricsRead:
+        found = queues.metrics(db_session, desk, now)
+        return MetricsRead(**{name: getattr(found, name) for name in MetricsRead.__struct_fields__})

@@ -128,6 +128,13 @@ class ExpertRepository:
                  .where(ExpertProfile.updated_at >= moment).order_by(ExpertProfile.id))
         return [(row[0], row[1]) for row in self.session.execute(query)]
 
+    def capacities(self) -> list[tuple[int, str, int]]:
+        """(expert id, display name, capacity) of every active expert, by id."""
+        query = (select(ExpertProfile.id, User.display_name, ExpertProfile.capacity)
+                 .join(User, User.id == ExpertProfile.user_id)
+                 .where(ExpertProfile.active.is_(True)).order_by(ExpertProfile.id))
+        return [(int(i), str(n), int(c)) for i, n, c in self.session.execute(query)]
+
     def user_has_profile(self, user: User) -> bool:
         return self.session.scalar(select(exists().where(ExpertProfile.user_id == user.id))) or False
 

@@ -157,6 +157,33 @@ class TermSpace:
         weights = self.weighting.tf_weights(np.asarray(counts, dtype=np.float64)) * self.idf[column_array]
         return column_array, weights
 
+    def coverage(self, text: str, blocks: Sequence[str] = (FOLDED,)) -> float:
+        """Share of the text's weight (L2) on terms the space knows, unknown terms weighing as
+        much as the rarest known term. ``query`` drops unknown terms before normalising, which
+        is right for ordering documents but inflates a cosine read as an absolute similarity;
+        multiplying by this gives the cosine of the full text.
+
+        >>> from expert_match.matching.analysis import Analyzer
+        >>> space = TermSpace(Analyzer(), Weighting())
+        >>> _ = space.fit_transform(["chữ ký số", "mạng wifi"])
+        >>> space.coverage("chữ ký số"), round(space.coverage("chữ ký số máy in"), 2)
+        (1.0, 0.75)
+        """
+        rarest = float(self.idf.max()) if len(self.idf) else 1.0
+        known = total = 0.0
+        for block, terms in self.analyzer.terms(text).items():
+            if block not in blocks:
+                continue
+            prefix = block + "|"
+            for term, count in terms.items():
+                column = self.vocabulary.get(prefix + term)
+                idf = self.idf[column] if column is not None else rarest
+                weight = float(self.weighting.tf_weights(np.array([float(count)]))[0]) * idf
+                total += weight * weight
+                if column is not None:
+                    known += weight * weight
+        return float(np.sqrt(known / total)) if total > 0 else 0.0
+
     def extended(self, texts: Sequence[str]) -> tuple[TermSpace, sp.csr_matrix, int, int]:
         """A space that also knows the new terms of ``texts`` (this one is left unchanged), their
         vectors, and (unknown, total) term occurrences against the fitted vocabulary.

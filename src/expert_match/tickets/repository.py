@@ -66,9 +66,9 @@ class TicketRepository:
         query = self._filtered(self._scoped(select(Ticket), scope), filters).options(joinedload(Ticket.org))
         return fetch_page(self.session, query, window, order_clauses(window.sort, SORT_COLUMNS, Ticket.id))
 
-    def all_open(self, scope: Scope, filters: TicketFilter) -> list[Ticket]:
-        query = self._filtered(self._scoped(select(Ticket), scope), filters).order_by(Ticket.id)
-        return list(self.session.scalars(query))
+    def matching(self, scope: Scope, filters: TicketFilter) -> list[Ticket]:
+        query = self._filtered(self._scoped(select(Ticket), scope), filters).options(joinedload(Ticket.org))
+        return list(self.session.scalars(query.order_by(Ticket.id)))
 
     def _scoped(self, query: Select, scope: Scope) -> Select:
         if scope.everything:
@@ -248,3 +248,12 @@ class TicketRepository:
         query = (select(Ticket.id, Ticket.title, Ticket.description, Ticket.resolution_summary)
                  .where(Ticket.id.in_(ticket_ids)).order_by(Ticket.id))
         return [(i, "\n".join(p for p in (t, d, r) if p)) for i, t, d, r in self.session.execute(query)]
+
+    def offer_counts(self) -> dict[str, int]:
+        query = select(Offer.state, func.count()).group_by(Offer.state)
+        return {str(state.value if hasattr(state, "value") else state): int(n) for state, n in self.session.execute(query)}
+
+    def status_counts(self) -> dict[str, int]:
+        query = select(Ticket.status, func.count()).group_by(Ticket.status)
+        return {str(status.value if hasattr(status, "value") else status): int(n)
+                for status, n in self.session.execute(query)}

@@ -47,7 +47,7 @@ def run_once(database: Database, desk: Desk, now: datetime) -> Report:
         repo = TicketRepository(session)
         expiring = repo.expired_offer_tickets(now, BATCH)
         closing = repo.resolved_quietly_before(now - desk.auto_close_after, BATCH)
-        open_ids = [t.id for t in repo.all_open(Scope(everything=True), TicketFilter(statuses=tuple(OPEN_STATES)))]
+        open_ids = [t.id for t in repo.matching(Scope(everything=True), TicketFilter(statuses=tuple(OPEN_STATES)))]
     for ticket_id in expiring:
         _claimed(database, ticket_id, report, lambda s, t: _expire(s, desk, t, now, report))
     for ticket_id in closing:

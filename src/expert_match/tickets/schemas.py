@@ -172,3 +172,29 @@ class FeedbackRead(Output):
     comment: str | None
     bottleneck_removed: bool | None
     at: datetime
+
+
+class LoadRead(Output):
+    expert_id: int
+    name: str
+    load: int
+    capacity: int
+
+
+class QueuesRead(Output):
+    unassigned: list[TicketRead]
+    needs_attention: list[TicketRead]
+    at_risk: list[TicketRead]
+    breached: list[TicketRead]
+    by_district: dict[str, int]
+    by_category: dict[str, int]
+    expert_loads: list[LoadRead]
+
+
+class MetricsRead(Output):
+    tickets_by_status: dict[str, int]
+    median_hours_to_assignment: float | None
+    median_hours_to_resolution: float | None
+    offers_by_state: dict[str, int]
+    acceptance_rate: float | None
+    utilisation: float | None

@@ -13,7 +13,7 @@ from expert_match.matching.profiles import Document, ExpertProfile
 from expert_match.matching.ranker import ExpertRanker
 
 DUPLICATE_SCORE = 80.0  # token_set_ratio on folded text, 0-100
-SIMILAR_SCORE = 0.15  # TF-IDF cosine
+SIMILAR_SCORE = 0.2  # TF-IDF cosine over the whole text
 
 
 def duplicate_scores(key: str, others: Sequence[tuple[int, str]]) -> list[tuple[int, float]]:
@@ -41,7 +41,8 @@ class ResolvedIndex:
         if not resolved_ids:
             return []
         ranker = self._fitted(tuple(sorted(resolved_ids)), texts)
-        scores = ranker.text_scores(text)
+        # Read as an absolute similarity, a cosine must count the words no resolved ticket has.
+        scores = ranker.text_scores(text) * ranker.space_.coverage(text)
         order = np.lexsort((ranker.expert_ids_, -scores))[:k]
         return [(int(ranker.expert_ids_[i]), round(float(scores[i]), 4)) for i in order if scores[i] >= SIMILAR_SCORE]
 

@@ -1,0 +1,100 @@
+"""Coordinator views: the queues (what needs a human now) and the service's metrics."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from expert_match.experts.repository import ExpertRepository
+from expert_match.tickets.desk import Desk
+from expert_match.tickets.models import Ticket
+from expert_match.tickets.repository import Scope, TicketFilter, TicketRepository
+from expert_match.tickets.service import history, targets_of
+from expert_match.tickets.sla import TargetName, TargetState
+from expert_match.tickets.states import OPEN_STATES, TicketStatus
+
+H = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    expert_id: int
+    name: str
+    load: int
+    capacity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Queues:
+    unassigned: list[Ticket]  # new or matching
+    needs_attention: list[Ticket]
+    at_risk: list[Ticket]  # a running target with under a quarter left
+    breached: list[Ticket]
+    by_district: dict[str, int]
+    by_category: dict[str, int]
+    loads: list[Load]  # most loaded (relative to capacity) first
+
+
+def queues(session: Session, desk: Desk, now: datetime) -> Queues:
+    repo = TicketRepository(session)
+    open_tickets = repo.matching(Scope(everything=True), TicketFilter(statuses=tuple(OPEN_STATES)))
+    past = history(session, open_tickets)
+    at_risk, breached = [], []
+    for ticket in open_tickets:
+        states = {t.state for t in targets_of(desk, ticket, past[ticket.id], now) if t.completed_at is None}
+        if TargetState.BREACHED in states:
+            breached.append(ticket)
+        elif TargetState.AT_RISK in states:
+            at_risk.append(ticket)
+    counts = repo.loads()
+    loads = [Load(i, name, counts.get(i, 0), capacity) for i, name, capacity in ExpertRepository(session).capacities()]
+    loads.sort(key=lambda x: (-(x.load / x.capacity if x.capacity else 1.0), x.expert_id))
+    return Queues(
+        unassigned=[t for t in open_tickets if t.status in (TicketStatus.NEW, TicketStatus.MATCHING)],
+        needs_attention=[t for t in open_tickets if t.status == TicketStatus.NEEDS_ATTENTION],
+        at_risk=at_risk, breached=breached,
+        by_district=dict(sorted(Counter(t.district_code or "unknown" for t in open_tickets).items())),
+        by_category=dict(sorted(Counter(t.category or "uncategorised" for t in open_tickets).items())),
+        loads=loads,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    tickets_by_status: dict[str, int]
+    median_hours_to_assignment: float | None  # business hours, tickets assigned so far
+    median_hours_to_resolution: float | None
+    offers_by_state: dict[str, int]
+    acceptance_rate: float | None  # accepted / answered or expired offers
+    utilisation: float | None  # active tickets / capacity of active experts
+
+
+def metrics(session: Session, desk: Desk, now: datetime) -> Metrics:
+    repo = TicketRepository(session)
+    tickets = repo.matching(Scope(everything=True), TicketFilter())
+    past = history(session, tickets)
+    to_assign, to_resolve = [], []
+    for ticket in tickets:
+        for target in targets_of(desk, ticket, past[ticket.id], now):
+            if target.completed_at is None:
+                continue
+            if target.name == TargetName.ASSIGNMENT:
+                to_assign.append(target.elapsed / H)
+            elif target.name == TargetName.RESOLUTION:
+                to_resolve.append(target.elapsed / H)
+    offer_counts = repo.offer_counts()
+    decided = sum(offer_counts.get(s, 0) for s in ("accepted", "declined", "expired"))
+    capacity = sum(c for _i, _n, c in ExpertRepository(session).capacities())
+    by_status = repo.status_counts()
+    return Metrics(
+        tickets_by_status={s.value: by_status.get(s.value, 0) for s in TicketStatus},
+        median_hours_to_assignment=round(statistics.median(to_assign), 2) if to_assign else None,
+        median_hours_to_resolution=round(statistics.median(to_resolve), 2) if to_resolve else None,
+        offers_by_state=offer_counts,
+        acceptance_rate=round(offer_counts.get("accepted", 0) / decided, 4) if decided else None,
+        utilisation=round(sum(repo.loads().values()) / capacity, 4) if capacity else None,
+    )

@@ -27,6 +27,9 @@ from expert_match.settings import Settings
 from expert_match.timeutil import FixedClock
 from tests.builders import add_user, bearer
 
+# The small expert network fixtures (network, parallel_network) used by ticket and route tests.
+pytest_plugins = ["tests.network"]
+
 POSTGRES_ENV = "EXPERT_MATCH_TEST_POSTGRES_URL"
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # 09:00 in Da Nang
 

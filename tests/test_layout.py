@@ -12,6 +12,7 @@ FORBIDDEN = {
     "db": {"orgs", "auth", "experts", "tickets", "api", "web", "app", "cli", "fixtures"},
     "orgs": {"auth", "experts", "tickets", "api", "web", "app", "cli", "fixtures"},
     "auth": {"experts", "tickets", "api", "web", "app", "cli", "fixtures"},
+    "notify": {"experts", "tickets", "api", "web", "app", "cli", "fixtures", "auth"},
     "experts": {"tickets", "api", "web", "app", "cli", "fixtures"},
     "tickets": {"api", "web", "app", "cli", "fixtures"},
     "api": {"web", "app", "cli", "fixtures"},

@@ -40,7 +40,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
     index = MatchIndex(db.reader)
     desk = Desk.from_settings(settings, index)
     the_clock = clock or SystemClock()
-    scheduler = Scheduler(db, desk, the_clock.now) if with_scheduler else None
+    scheduler = Scheduler(db, desk, settings, the_clock.now) if with_scheduler else None
 
     def dispose_database() -> None:
         # A database handed in by the caller (tests, CLI) is the caller's to close.

@@ -336,6 +336,7 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
     import time
 
     from expert_match.experts.match_index import MatchIndex
+    from expert_match.notify.outbox import deliver_due
     from expert_match.tickets.desk import Desk
     from expert_match.tickets.scheduler import run_once
 
@@ -346,9 +347,11 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
         try:
             while True:
                 report = run_once(database, desk, clock.now())
+                delivered = deliver_due(database, settings, clock.now())
                 print(f"{clock.now():%Y-%m-%d %H:%M:%S} offers expired {report.offers_expired}, "
                       f"tickets closed {report.tickets_closed}, breaches {report.breaches}, "
-                      f"skipped {report.skipped}, errors {len(report.errors)}", flush=True)
+                      f"skipped {report.skipped}, errors {len(report.errors)}; notifications sent "
+                      f"{delivered.sent}, retrying {delivered.retried}, failed {delivered.failed}", flush=True)
                 if args.once:
                     return 1 if report.errors else 0
                 time.sleep(args.interval)

@@ -47,6 +47,14 @@ class Settings:
     auto_close_days: int = 5
     # Business calendar (office hours, holidays) as JSON; empty: the built-in Vietnamese calendar.
     calendar_file: str = ""
+    # Notifications: e-mail over SMTP when a host is set; signed webhooks when a URL is set.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "expert-match@localhost"
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    # Links in notifications point here.
+    public_url: str = "http://127.0.0.1:8000"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -128,6 +128,12 @@ class ExpertRepository:
                  .where(ExpertProfile.updated_at >= moment).order_by(ExpertProfile.id))
         return [(row[0], row[1]) for row in self.session.execute(query)]
 
+    def user_ids(self, expert_ids: Iterable[int]) -> list[int]:
+        wanted = list(set(expert_ids))
+        if not wanted:
+            return []
+        return list(self.session.scalars(select(ExpertProfile.user_id).where(ExpertProfile.id.in_(wanted))))
+
     def capacities(self) -> list[tuple[int, str, int]]:
         """(expert id, display name, capacity) of every active expert, by id."""
         query = (select(ExpertProfile.id, User.display_name, ExpertProfile.capacity)

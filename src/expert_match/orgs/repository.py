@@ -93,5 +93,17 @@ class UserRepository:
         self.session.add(user)
         return user
 
+    def emails(self, user_ids: Iterable[int]) -> list[str]:
+        """E-mail addresses of the active users among ``user_ids``."""
+        wanted = list(set(user_ids))
+        if not wanted:
+            return []
+        query = select(User.email).where(User.id.in_(wanted), User.active.is_(True)).order_by(User.id)
+        return list(self.session.scalars(query))
+
+    def emails_by_role(self, role: Role) -> list[str]:
+        query = select(User.email).where(User.role == role, User.active.is_(True)).order_by(User.id)
+        return list(self.session.scalars(query))
+
     def count_by_role(self, role: Role) -> int:
         return self.session.scalar(select(func.count()).select_from(User).where(User.role == role)) or 0

@@ -19,6 +19,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from expert_match.db.engine import Database
+from expert_match.notify.outbox import deliver_due
+from expert_match.settings import Settings
 from expert_match.tickets import offers
 from expert_match.tickets.desk import Desk
 from expert_match.tickets.models import Ticket
@@ -94,10 +96,13 @@ def _breaches(session: Session, desk: Desk, ticket: Ticket, now: datetime, repor
 
 
 class Scheduler:
-    """Runs ``run_once`` every ``interval`` seconds in a thread (``serve --with-scheduler``)."""
+    """Runs ``run_once`` and delivers notifications every ``interval`` seconds in a thread
+    (``serve --with-scheduler``)."""
 
-    def __init__(self, database: Database, desk: Desk, clock: Callable[[], datetime], interval: float = 30.0) -> None:
-        self._database, self._desk, self._clock, self._interval = database, desk, clock, interval
+    def __init__(self, database: Database, desk: Desk, settings: Settings, clock: Callable[[], datetime],
+                 interval: float = 30.0) -> None:
+        self._database, self._desk, self._settings = database, desk, settings
+        self._clock, self._interval = clock, interval
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -110,6 +115,9 @@ class Scheduler:
             report = run_once(self._database, self._desk, self._clock())
             if report.offers_expired or report.tickets_closed or report.breaches or report.errors:
                 log.info("scheduler: %s", report)
+            delivered = deliver_due(self._database, self._settings, self._clock())
+            if delivered.sent or delivered.failed or delivered.retried:
+                log.info("notifications: %s", delivered)
 
     def stop(self) -> None:
         self._stop.set()

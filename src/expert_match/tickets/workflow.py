@@ -13,6 +13,7 @@ from expert_match.db.flush import flush_or_conflict
 from expert_match.errors import NotAllowed
 from expert_match.orgs.models import Role
 from expert_match.tickets.models import Ticket, TicketEvent
+from expert_match.tickets.notices import notify
 from expert_match.tickets.repository import TicketRepository
 from expert_match.tickets.states import TRANSITIONS, Actor, IllegalMove, TicketAction, TicketStatus, next_status
 
@@ -68,6 +69,7 @@ def apply(session: Session, ticket: Ticket, action: TicketAction, actors: set[Ac
     ticket.updated_at = now
     TicketRepository(session).add_event(event)
     flush_or_conflict(session, "the ticket was changed by someone else; reload it and try again")
+    notify(session, ticket, event, now)
     return event
 
 
@@ -77,4 +79,7 @@ def record(session: Session, ticket: Ticket, kind: str, actor: Actor, now: datet
     event = TicketEvent(ticket_id=ticket.id, at=now, kind=kind, actor=actor.value, actor_user_id=user_id,
                         from_status=ticket.status.value, to_status=None, body=body, internal=internal,
                         data=data or {})
-    return TicketRepository(session).add_event(event)
+    TicketRepository(session).add_event(event)
+    session.flush()  # the event id keys its notifications
+    notify(session, ticket, event, now)
+    return event

@@ -1,0 +1,1 @@
+"""Notifications: an outbox written in the event's transaction, delivered later by e-mail and webhook."""

@@ -195,6 +195,7 @@ def cmd_rank(args: argparse.Namespace, settings: Settings) -> int:
     from expert_match.experts.match_index import MatchIndex
     from expert_match.experts.match_schemas import MatchRequest
     from expert_match.experts.match_service import match
+    from expert_match.tickets.service import expert_loads
 
     try:
         request = msgspec.convert({"text": args.text, "k": args.k, "org_id": args.org, "district": args.district,
@@ -207,7 +208,7 @@ def cmd_rank(args: argparse.Namespace, settings: Settings) -> int:
         index = MatchIndex(database.reader)
         index.build()
         with database.reader() as session:
-            result = match(session, index, request, SystemClock().now())
+            result = match(session, index, request, SystemClock().now(), loads=expert_loads(session))
         if args.json:
             print(msgspec.json.encode(result).decode())
         else:

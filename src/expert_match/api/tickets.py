@@ -15,6 +15,7 @@ from expert_match.api.auth import CallerDep, StaffDep
 from expert_match.api.deps import DbSession, Limit, Now, Offset, PathId, SearchText
 from expert_match.api.problems import problem_responses
 from expert_match.auth.principal import Caller
+from expert_match.db.hooks import after_commit
 from expert_match.db.paging import Window
 from expert_match.matching.text import fold_key
 from expert_match.orgs.service import district_code
@@ -206,9 +207,13 @@ class TicketController(Controller):
 
     @post("/{ticket_id:int}/feedback", sync_to_thread=True, summary="Rate the advice (requester, once resolved)",
           responses=STATE_ERRORS)
-    def feedback(self, db_session: DbSession, caller: CallerDep, now: Now, ticket_id: PathId,
+    def feedback(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId,
                  data: JSONBody[FeedbackCreate]) -> FeedbackRead:
         saved = thread.give_feedback(db_session, caller, ticket_id, data, now)
+        if saved.expert_id is not None:
+            # A good rating makes the ticket evidence for its expert: rank with it from now on.
+            expert_id = saved.expert_id
+            after_commit(db_session, lambda: desk.index.refresh([expert_id]))
         return FeedbackRead(rating=saved.rating, comment=saved.comment, bottleneck_removed=saved.bottleneck_removed,
                             at=saved.at)
 

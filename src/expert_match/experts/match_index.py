@@ -23,6 +23,7 @@ from expert_match.experts.repository import ExpertRepository
 from expert_match.matching.profiles import (
     BIO,
     HEADLINE,
+    TICKET,
     Document,
     ExpertProfile,
     Match,
@@ -40,8 +41,9 @@ OVERLAP = timedelta(seconds=60)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def match_profile(row: ExpertRow) -> ExpertProfile:
-    """The matcher's plain view of a registry profile."""
+def match_profile(row: ExpertRow, resolved: Sequence[str] = ()) -> ExpertProfile:
+    """The matcher's plain view of a registry profile; ``resolved`` are the texts of tickets the
+    expert resolved with good feedback (one document each)."""
     skills = []
     for item in row.skills:
         if item.skill is not None:
@@ -51,7 +53,8 @@ def match_profile(row: ExpertRow) -> ExpertProfile:
             skills.append(SkillEvidence(item.free_text, (), item.level))
     return ExpertProfile(
         expert_id=row.id,
-        documents=(Document(row.headline, HEADLINE), Document(row.bio or "", BIO)),
+        documents=(Document(row.headline, HEADLINE), Document(row.bio or "", BIO),
+                   *(Document(text, TICKET) for text in resolved)),
         skills=tuple(skills),
         languages=frozenset(row.languages or ()),
         districts=frozenset(d.district_code for d in row.districts),
@@ -110,8 +113,10 @@ class MatchIndex:
         if not expert_ids:
             return
         with self._sessions() as session:
-            rows = ExpertRepository(session).for_matching(expert_ids)
-            profiles = [match_profile(row) for row in rows]
+            repo = ExpertRepository(session)
+            rows = repo.for_matching(expert_ids)
+            evidence = repo.resolved_evidence([row.id for row in rows])
+            profiles = [match_profile(row, evidence.get(row.id, ())) for row in rows]
         self._seen.update({row.id: row.updated_at for row in rows})
         found = {p.expert_id for p in profiles}
         removed = [i for i in expert_ids if i not in found]
@@ -176,8 +181,10 @@ class MatchIndex:
 
     def _fit_from_database(self) -> tuple[ExpertRanker, datetime | None]:
         with self._sessions() as session:
-            rows = ExpertRepository(session).all_for_matching()
-            profiles = [match_profile(row) for row in rows]
+            repo = ExpertRepository(session)
+            rows = repo.all_for_matching()
+            evidence = repo.resolved_evidence()
+            profiles = [match_profile(row, evidence.get(row.id, ())) for row in rows]
             self._seen.update({row.id: row.updated_at for row in rows})
             watermark = max((row.updated_at for row in rows), default=None)
         started = time.perf_counter()

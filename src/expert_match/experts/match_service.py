@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -22,7 +23,10 @@ from expert_match.orgs.repository import OrgRepository
 from expert_match.orgs.service import district_code
 
 
-def match(session: Session, index: MatchIndex, request: MatchRequest, now: datetime) -> MatchResult:
+def match(session: Session, index: MatchIndex, request: MatchRequest, now: datetime,
+          loads: Mapping[int, int] | None = None) -> MatchResult:
+    """Rank experts for ``request``; ``loads`` are the active tickets per expert (the tickets
+    feature knows them), so experts at capacity are filtered out."""
     if request.org_id is not None and OrgRepository(session).get(request.org_id) is None:
         raise InvalidReference(f"org {request.org_id} does not exist", field="org_id")
     if request.window_start and request.window_end and request.window_end <= request.window_start:
@@ -36,8 +40,7 @@ def match(session: Session, index: MatchIndex, request: MatchRequest, now: datet
         window_end=request.window_end,
         language=request.language,
     )
-    # Ticket loads join here with the workflow issue; until then every expert's load is 0.
-    matches = index.rank(problem, request.k, now=now, loads={})
+    matches = index.rank(problem, request.k, now=now, loads=loads or {})
     experts = {p.id: p for p in ExpertRepository(session).for_matching([m.expert_id for m in matches])}
     items = []
     for found in matches:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import column, exists, func, select, table, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from expert_match.db.paging import Window, fetch_page, order_clauses
@@ -19,6 +19,14 @@ from expert_match.experts.models import (
     Skill,
 )
 from expert_match.orgs.models import Org, OrgKind, User
+
+# The tickets feature's tables, named here without importing it (tickets depends on experts, not
+# the reverse): the matcher reads experts' resolved, well-rated tickets as evidence of what they know.
+_TICKETS = table("tickets", column("id"), column("assigned_expert_id"), column("title"), column("description"),
+                 column("resolution_summary"), column("status"))
+_FEEDBACK = table("ticket_feedback", column("ticket_id"), column("rating"), column("at"))
+GOOD_RATING = 4
+EVIDENCE_PER_EXPERT = 30  # the most recent well-rated tickets; older ones add little and cost index space
 
 EXPERT_SORTS = {
     "id": ExpertProfile.id,
@@ -123,10 +131,35 @@ class ExpertRepository:
         return list(self.session.scalars(query.order_by(ExpertProfile.id)))
 
     def changed_since(self, moment: datetime) -> list[tuple[int, datetime]]:
-        """(id, update time) of profiles written at or after ``moment`` (the matcher's watermark)."""
-        query = (select(ExpertProfile.id, ExpertProfile.updated_at)
-                 .where(ExpertProfile.updated_at >= moment).order_by(ExpertProfile.id))
-        return [(row[0], row[1]) for row in self.session.execute(query)]
+        """(id, latest change) of experts whose profile was written, or who got a rating on a
+        resolved ticket, at or after ``moment`` (the matcher's watermark)."""
+        profiles = select(ExpertProfile.id.label("expert_id"), ExpertProfile.updated_at.label("at")).where(
+            ExpertProfile.updated_at >= moment)
+        ratings = (select(_TICKETS.c.assigned_expert_id.label("expert_id"), _FEEDBACK.c.at.label("at"))
+                   .join(_FEEDBACK, _FEEDBACK.c.ticket_id == _TICKETS.c.id)
+                   .where(_FEEDBACK.c.at >= moment, _TICKETS.c.assigned_expert_id.is_not(None)))
+        changes = union_all(profiles, ratings).subquery()
+        query = (select(changes.c.expert_id, func.max(changes.c.at)).group_by(changes.c.expert_id)
+                 .order_by(changes.c.expert_id))
+        return [(int(row[0]), row[1]) for row in self.session.execute(query)]
+
+    def resolved_evidence(self, expert_ids: Iterable[int] | None = None) -> dict[int, list[str]]:
+        """Title, description and resolution of the tickets each expert resolved and the requester
+        rated well (4-5), newest first: the matcher's evidence of what the expert can solve."""
+        query = (select(_TICKETS.c.assigned_expert_id, _TICKETS.c.title, _TICKETS.c.description,
+                        _TICKETS.c.resolution_summary)
+                 .join(_FEEDBACK, _FEEDBACK.c.ticket_id == _TICKETS.c.id)
+                 .where(_FEEDBACK.c.rating >= GOOD_RATING, _TICKETS.c.status.in_(("resolved", "closed")),
+                        _TICKETS.c.assigned_expert_id.is_not(None))
+                 .order_by(_TICKETS.c.assigned_expert_id, _TICKETS.c.id.desc()))
+        if expert_ids is not None:
+            query = query.where(_TICKETS.c.assigned_expert_id.in_(list(set(expert_ids))))
+        found: dict[int, list[str]] = {}
+        for expert_id, title, description, summary in self.session.execute(query):
+            texts = found.setdefault(int(expert_id), [])
+            if len(texts) < EVIDENCE_PER_EXPERT:
+                texts.append("\n".join(part for part in (title, description, summary) if part))
+        return found
 
     def user_ids(self, expert_ids: Iterable[int]) -> list[int]:
         wanted = list(set(expert_ids))

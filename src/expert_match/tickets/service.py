@@ -51,6 +51,11 @@ def get_ticket(session: Session, caller: Caller, ticket_id: int) -> Ticket:
     return ticket
 
 
+def expert_loads(session: Session) -> dict[int, int]:
+    """Active tickets per expert (what counts against capacity)."""
+    return TicketRepository(session).loads()
+
+
 def reload(session: Session, ticket: Ticket) -> Ticket:
     flush_or_conflict(session, "the ticket was changed by someone else; reload it and try again")
     return TicketRepository(session).reload(ticket.id)

@@ -91,3 +91,12 @@ def test_bench_matching_prints_the_figures(capsys):
     assert figures["experts"] == 300
     assert figures["exact_top10"] is True
     assert figures["p50_ms"] <= figures["p99_ms"]
+
+
+def test_scheduler_once_runs_a_pass_and_reports(cli_db, capsys):
+    assert main(["scheduler", "--once"]) == 2  # no schema yet
+    assert main(["migrate"]) == 0
+    capsys.readouterr()
+    assert main(["scheduler", "--once"]) == 0
+    out = capsys.readouterr().out
+    assert "offers expired 0" in out and "notifications sent 0" in out

@@ -40,10 +40,13 @@ def test_a_well_rated_resolution_becomes_evidence(parallel_network, database, cl
     # Another instance's index, built now, and this instance's, refreshed after the commit.
     other = MatchIndex(database.reader)
     other.build()
-    clock.current += timedelta(minutes=5)
-    resolve_and_rate(parallel_network, hoa, rating=5)
-    assert matched(parallel_network, "iGate")[0] == hoa
-    other.poll(force=True)
-    found = other.rank(Problem("iGate không đồng bộ"), 5, now=clock.current)
+    try:
+        clock.current += timedelta(minutes=5)
+        resolve_and_rate(parallel_network, hoa, rating=5)
+        assert matched(parallel_network, "iGate")[0] == hoa
+        other.poll(force=True)
+        found = other.rank(Problem("iGate không đồng bộ"), 5, now=clock.current)
+    finally:
+        other.close()  # its background refit must not read while the test's tables are emptied
     assert found and found[0].expert_id == hoa
     assert any(term.term.startswith("igate") for term in found[0].matched_terms)

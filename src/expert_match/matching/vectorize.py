@@ -68,34 +68,13 @@ class TermSpace:
 
     def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Learn the vocabulary and idf from ``texts`` and return their vectors (one row each)."""
-        # Per block: every document's distinct terms in one flat list. Columns are assigned per
-        # distinct term (a dict lookup per occurrence, no string building), the vocabulary keys
-        # are built once per distinct term.
-        terms: dict[str, list[str]] = {b: [] for b in BLOCKS}
-        counts: dict[str, list[int]] = {b: [] for b in BLOCKS}
-        lengths: dict[str, list[int]] = {b: [] for b in BLOCKS}
-        for text in texts:
-            for block, found in self.analyzer.terms(text).items():
-                terms[block].extend(found.keys())
-                counts[block].extend(found.values())
-                lengths[block].append(len(found))
-        vocabulary: dict[str, int] = {}
-        rows_parts, cols_parts, count_parts, block_sizes = [], [], [], []
-        for block in BLOCKS:
-            index = {term: i for i, term in enumerate(dict.fromkeys(terms[block]))}
-            columns = np.fromiter(map(index.__getitem__, terms[block]), dtype=np.int64, count=len(terms[block]))
-            offset = len(vocabulary)
-            vocabulary.update({f"{block}|{term}": offset + i for term, i in index.items()})
-            block_sizes.append(len(index))
-            cols_parts.append(columns + offset)
-            # A block the analyzer does not build has no terms in any document.
-            rows_parts.append(np.repeat(np.arange(len(texts)), lengths[block] or [0] * len(texts)))
-            count_parts.append(np.asarray(counts[block], dtype=np.float64))
-        rows = np.concatenate(rows_parts) if rows_parts else np.zeros(0, dtype=np.int64)
-        cols = np.concatenate(cols_parts) if cols_parts else np.zeros(0, dtype=np.int64)
-        counts_array = np.concatenate(count_parts) if count_parts else np.zeros(0)
+        try:
+            if self.analyzer.ngram_max > 2:
+                raise OverflowError("codes cover uni- and bigrams only")
+            rows, cols, counts_array, vocabulary, block_of_term = self._count_codes(texts)
+        except OverflowError:
+            rows, cols, counts_array, vocabulary, block_of_term = self._count_terms(texts)
         df = np.bincount(cols, minlength=len(vocabulary)).astype(np.float64)
-        block_of_term = np.repeat(np.arange(len(BLOCKS), dtype=np.int8), block_sizes)
         if self.max_df < 1.0 and len(texts):
             # Terms in more than max_df of the documents carry almost no idf and the longest posting
             # lists: dropping them is the corpus's own stopword list (research: never a generic one).
@@ -116,6 +95,64 @@ class TermSpace:
         self.df = df
         self.idf = self.weighting.idf_weights(df, self.n_docs)
         return self._weigh(counts_matrix, (1.0, 1.0))
+
+    def _count_codes(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int], np.ndarray]:
+        """(row, column, count) of every term of every text, with uni- and bigrams counted as
+        integer codes in numpy rather than as strings: a token gets an id, a bigram the code
+        ``T + first * T + second``, and one sort counts them all. Only the distinct terms become
+        strings (the vocabulary)."""
+        streams: dict[str, list[str]] = {b: [] for b in BLOCKS}
+        lengths: dict[str, list[int]] = {b: [] for b in BLOCKS}
+        for text in texts:
+            for block, tokens in self.analyzer.streams(text).items():
+                streams[block].extend(tokens)
+                lengths[block].append(len(tokens))
+        vocabulary: dict[str, int] = {}
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        sizes = []
+        for block in BLOCKS:
+            if not lengths[block]:
+                sizes.append(0)
+                continue
+            rows, codes, counts, names = _ngram_codes(streams[block], lengths[block], self.analyzer.ngram_max)
+            offset = len(vocabulary)
+            vocabulary.update({f"{block}|{name}": offset + i for i, name in enumerate(names)})
+            parts.append((rows, codes + offset, counts))
+            sizes.append(len(names))
+        if not parts:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, np.zeros(0), vocabulary, np.zeros(0, dtype=np.int8)
+        rows = np.concatenate([p[0] for p in parts])
+        cols = np.concatenate([p[1] for p in parts])
+        counts = np.concatenate([p[2] for p in parts]).astype(np.float64)
+        return rows, cols, counts, vocabulary, np.repeat(np.arange(len(BLOCKS), dtype=np.int8), sizes)
+
+    def _count_terms(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int], np.ndarray]:
+        """The string path (any n-gram length): each text's term counts from the analyzer."""
+        terms: dict[str, list[str]] = {b: [] for b in BLOCKS}
+        counts: dict[str, list[int]] = {b: [] for b in BLOCKS}
+        lengths: dict[str, list[int]] = {b: [] for b in BLOCKS}
+        for text in texts:
+            for block, found in self.analyzer.terms(text).items():
+                terms[block].extend(found.keys())
+                counts[block].extend(found.values())
+                lengths[block].append(len(found))
+        vocabulary: dict[str, int] = {}
+        rows_parts, cols_parts, count_parts, block_sizes = [], [], [], []
+        for block in BLOCKS:
+            index = {term: i for i, term in enumerate(dict.fromkeys(terms[block]))}
+            columns = np.fromiter(map(index.__getitem__, terms[block]), dtype=np.int64, count=len(terms[block]))
+            offset = len(vocabulary)
+            vocabulary.update({f"{block}|{term}": offset + i for term, i in index.items()})
+            block_sizes.append(len(index))
+            cols_parts.append(columns + offset)
+            # A block the analyzer does not build has no terms in any document.
+            rows_parts.append(np.repeat(np.arange(len(texts)), lengths[block] or [0] * len(texts)))
+            count_parts.append(np.asarray(counts[block], dtype=np.float64))
+        rows = np.concatenate(rows_parts)
+        cols = np.concatenate(cols_parts)
+        block_of_term = np.repeat(np.arange(len(BLOCKS), dtype=np.int8), block_sizes)
+        return rows, cols, np.concatenate(count_parts), vocabulary, block_of_term
 
     def query(self, text: str, *, blocks: Sequence[str] = BLOCKS, extra: str = "",
               extra_weight: float = 0.5) -> sp.csr_matrix:
@@ -288,3 +325,36 @@ def aggregation_matrix(owner: Sequence[int], weights: Sequence[float], n_owners:
     totals = np.bincount(owner_arr, weights=weight_arr, minlength=n_owners)
     values = weight_arr / np.where(totals[owner_arr] > 0, totals[owner_arr], 1.0)
     return sp.csr_matrix((values, (owner_arr, np.arange(len(owner_arr)))), shape=(n_owners, len(owner_arr)))
+
+
+def _ngram_codes(tokens: list[str], lengths: list[int], ngram_max: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Count the uni- (and bi-)grams of many token streams at once.
+
+    ``tokens`` is every document's stream, one after the other (``lengths`` says where each ends);
+    "\\n" breaks lines. Returns (document, term index, count) per distinct pair and the term
+    strings, bigrams as "first second".
+    """
+    distinct = list(dict.fromkeys(tokens))
+    if (len(distinct) + 1) ** 2 * max(1, len(lengths)) >= 2**62:
+        raise OverflowError("too many distinct tokens for int64 n-gram codes")
+    index = {token: i for i, token in enumerate(distinct)}
+    ids = np.fromiter(map(index.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+    docs = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    breaks = index.get("\n", -1)
+    n_tokens = len(distinct)
+    word = ids != breaks
+    codes = [ids[word]]
+    code_docs = [docs[word]]
+    if ngram_max >= 2 and len(ids) > 1:
+        pair = word[:-1] & word[1:] & (docs[:-1] == docs[1:])
+        codes.append(n_tokens + ids[:-1][pair] * n_tokens + ids[1:][pair])
+        code_docs.append(docs[:-1][pair])
+    all_codes, all_docs = np.concatenate(codes), np.concatenate(code_docs)
+    span = n_tokens + n_tokens * n_tokens
+    keys, counts = np.unique(all_docs * span + all_codes, return_counts=True)
+    doc_of_key, code_of_key = np.divmod(keys, span)
+    term_codes, columns = np.unique(code_of_key, return_inverse=True)
+    names = [distinct[c] if c < n_tokens else f"{distinct[(c - n_tokens) // n_tokens]} {distinct[(c - n_tokens) % n_tokens]}"
+             for c in term_codes.tolist()]
+    return doc_of_key, columns.astype(np.int64), counts, names

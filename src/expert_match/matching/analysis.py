@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import chain
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -82,12 +83,27 @@ class Analyzer:
         return _cached_tokens(self, text)
 
     def _tokens(self, text: str) -> tuple[list[str], list[str]]:
-        return self._both(_expand([t for t in _prepared_tokens(text) if t != "\n"]))
+        accented, folded = self._pipeline(text)
+        return [t for t in accented if t != "\n"], [t for t in folded if t != "\n"]
 
-    def _both(self, accented: list[str]) -> tuple[list[str], list[str]]:
-        if self.stem:  # only ASCII words of 5+ letters change; no Vietnamese syllable ends in -s
-            accented = list(map(_light_stem, accented))
-        return accented, list(map(_fold_token, accented))
+    def _pipeline(self, text: str, *, accented: bool = True) -> tuple[list[str], list[str]]:
+        """(accented, folded) token streams with "\\n" at line breaks (accented empty when not
+        asked for).
+
+        The text is cleaned once (legacy decoding, NFC, look-alikes: C-level), split, and every
+        distinct token goes through the rest once per process (cached): tone placement, case
+        folding, abbreviation expansion, stemming, folding. Same tokens as running each step on
+        the whole text (``_prepared_tokens`` shows the equivalence), at a fraction of the cost.
+        """
+        cache = _TOKEN_CACHES[self.stem]
+        if len(cache) > _TOKEN_CACHE_SIZE:  # bounded: unusual input must not grow it forever
+            cache.clear()
+            cache.accented.clear()
+        raws = _LINE_OR_TOKEN.findall(nfc(fix_legacy(text)))
+        folded = list(chain.from_iterable(map(cache.__getitem__, raws)))  # fills cache.accented too
+        if not accented:
+            return [], folded
+        return list(chain.from_iterable(map(cache.accented.__getitem__, raws))), folded
 
     def terms(self, text: str) -> dict[str, Counter[str]]:
         """Term counts per block. Cached: evaluation and refits analyse the same texts again;
@@ -102,7 +118,7 @@ class Analyzer:
         cross a line break (lists such as skills and glossary expansions are one item per line).
         The whole text is tokenised at once and n-grams holding "\\n" are dropped, cheaper than a
         pass per line. ``TermSpace.fit_transform`` builds its n-grams from these streams directly."""
-        accented, folded = self._both(_expand(_prepared_tokens(text)))
+        accented, folded = self._pipeline(text, accented=self.accented)
         streams = {FOLDED: folded}
         if self.accented:
             streams[ACCENTED] = accented
@@ -129,6 +145,32 @@ def _prepared_tokens(text: str) -> list[str]:
     for raw in _LINE_OR_TOKEN.findall(nfc(fix_legacy(text))):
         out.extend(_normal_token(raw))
     return out
+
+
+class _TokenCache(dict):
+    """raw token -> its folded tokens (and, in ``accented``, its accented tokens), computed on
+    first sight. Lookups are plain dict reads, so a text's stream is built by C-level iteration."""
+
+    def __init__(self, stem: bool) -> None:
+        super().__init__()
+        self.stem = stem
+        self.accented: dict[str, tuple[str, ...]] = {}
+
+    def __missing__(self, raw: str) -> tuple[str, ...]:
+        if raw == "\n":
+            accented, folded = ("\n",), ("\n",)
+        else:
+            tokens = _expand(list(_normal_token(raw)))
+            if self.stem:  # only ASCII words of 5+ letters change; no Vietnamese syllable ends in -s
+                tokens = list(map(_light_stem, tokens))
+            accented, folded = tuple(tokens), tuple(map(_fold_token, tokens))
+        self.accented[raw] = accented
+        self[raw] = folded
+        return folded
+
+
+_TOKEN_CACHES = {False: _TokenCache(False), True: _TokenCache(True)}
+_TOKEN_CACHE_SIZE = 500_000
 
 
 @lru_cache(maxsize=500_000)

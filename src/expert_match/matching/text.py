@@ -35,6 +35,7 @@ _CLEAN = str.maketrans(
         "\ufeff": None,  # byte-order mark
     }
 )
+_CLEAN_FOUND = re.compile("[" + "".join(chr(c) for c in _CLEAN) + "]")
 _TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"  # huyền, sắc, ngã, hỏi, nặng
 # "New style" puts the tone on the second vowel of the open rhymes oa, oe, uy (hoà, khoẻ, thuý).
 # The look-ahead keeps closed syllables (hoàng, thuyền) and the (?<![qQ]) keeps "quý" intact.
@@ -60,7 +61,10 @@ def nfc(text: str) -> str:
     >>> nfc("Ðà\\u200bNẵng")
     'ĐàNẵng'
     """
-    return unicodedata.normalize("NFC", text).translate(_CLEAN)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    # str.translate with a mapping is slow on non-ASCII text; most text has nothing to replace.
+    return text.translate(_CLEAN) if _CLEAN_FOUND.search(text) else text
 
 
 def clean_text(text: str) -> str:

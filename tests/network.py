@@ -98,3 +98,37 @@ def network(sequential_client, database, admin_token) -> Network:
 def parallel_network(anon_client, database, admin_token) -> Network:
     """The default policy: three offers in parallel for normal priority."""
     return build_network(anon_client, database, admin_token)
+
+
+class _ExpertTokens(dict):
+    """Expert id -> auth header, issued on first use (the demo data has hundreds of experts)."""
+
+    def __init__(self, database) -> None:
+        super().__init__()
+        self.database = database
+
+    def __missing__(self, expert_id: int) -> dict[str, str]:
+        from expert_match.experts.models import ExpertProfile
+        from expert_match.orgs.models import User
+
+        with self.database.reader() as session:
+            email = session.get(User, session.get(ExpertProfile, expert_id).user_id).email
+        self[expert_id] = headers = bearer(token_for(self.database, email))
+        return headers
+
+
+@pytest.fixture
+def demo_network(sequential_client, database, clock) -> Network:
+    """The Da Nang demo data (320 experts, 74 requesters), offers one at a time."""
+    from expert_match.fixtures.loader import load_fixtures
+
+    with database.writer() as session:
+        load_fixtures(session, clock.current)
+        session.commit()
+    sequential_client.app.state.match_index.build()
+    network = Network(client=sequential_client,
+                      admin=bearer(token_for(database, "admin@cds.danang.example")),
+                      requester=bearer(token_for(database, "lien.lt@ubnd-p-hoa-khanh-bac.danang.example")),
+                      org_id=0)
+    network.tokens = _ExpertTokens(database)
+    return network

@@ -327,6 +327,25 @@ def aggregation_matrix(owner: Sequence[int], weights: Sequence[float], n_owners:
     return sp.csr_matrix((values, (owner_arr, np.arange(len(owner_arr)))), shape=(n_owners, len(owner_arr)))
 
 
+DENSE_SPAN = 2**26  # codes below this are ranked with a presence table instead of a sort
+
+
+def _distinct(codes: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(codes, return_inverse=True)``; without sorting when the code space is small
+    (a few thousand distinct syllables, as Vietnamese has, give a few million bigram codes): a
+    presence table and its running count rank every code in two linear passes.
+
+    >>> _distinct(np.array([7, 3, 7, 0]), span=10)
+    (array([0, 3, 7]), array([2, 1, 2, 0], dtype=int32))
+    """
+    if span > DENSE_SPAN:
+        return np.unique(codes, return_inverse=True)
+    present = np.zeros(span, dtype=bool)
+    present[codes] = True
+    rank = np.cumsum(present, dtype=np.int32) - 1
+    return np.flatnonzero(present), rank[codes]
+
+
 def _ngram_codes(tokens: list[str], lengths: list[int], ngram_max: int
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Count the uni- (and bi-)grams of many token streams at once.
@@ -340,21 +359,32 @@ def _ngram_codes(tokens: list[str], lengths: list[int], ngram_max: int
         raise OverflowError("too many distinct tokens for int64 n-gram codes")
     index = {token: i for i, token in enumerate(distinct)}
     ids = np.fromiter(map(index.__getitem__, tokens), dtype=np.int64, count=len(tokens))
-    docs = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-    breaks = index.get("\n", -1)
-    n_tokens = len(distinct)
-    word = ids != breaks
-    codes = [ids[word]]
-    code_docs = [docs[word]]
+    n_docs, n_tokens = len(lengths), len(distinct)
+    docs = np.repeat(np.arange(n_docs, dtype=np.int32), lengths)
+    word = ids != index.get("\n", -1)
+    parts = [(docs[word], ids[word])]
     if ngram_max >= 2 and len(ids) > 1:
         pair = word[:-1] & word[1:] & (docs[:-1] == docs[1:])
-        codes.append(n_tokens + ids[:-1][pair] * n_tokens + ids[1:][pair])
-        code_docs.append(docs[:-1][pair])
-    all_codes, all_docs = np.concatenate(codes), np.concatenate(code_docs)
-    span = n_tokens + n_tokens * n_tokens
-    keys, counts = np.unique(all_docs * span + all_codes, return_counts=True)
-    doc_of_key, code_of_key = np.divmod(keys, span)
-    term_codes, columns = np.unique(code_of_key, return_inverse=True)
+        parts.append((docs[:-1][pair], n_tokens + ids[:-1][pair] * n_tokens + ids[1:][pair]))
+    # One pass ranks the distinct terms (their columns); each part's repeated (document, term)
+    # pairs are summed row by row by the sparse matrix (documents are already in order), cheaper
+    # than sorting all pairs again.
+    term_codes, columns = _distinct(np.concatenate([codes for _, codes in parts]),
+                                    span=n_tokens + n_tokens * n_tokens)
+    matrix = None
+    start = 0
+    for part_docs, codes in parts:
+        part_columns = columns[start:start + len(codes)]
+        start += len(codes)
+        indptr = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(np.bincount(part_docs, minlength=n_docs), out=indptr[1:])
+        counted = sp.csr_matrix((np.ones(len(codes), dtype=np.float32), part_columns, indptr),
+                                shape=(n_docs, len(term_codes)))
+        counted.sum_duplicates()
+        matrix = counted if matrix is None else matrix + counted
+    assert matrix is not None
+    doc_of_key = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(matrix.indptr))
     names = [distinct[c] if c < n_tokens else f"{distinct[(c - n_tokens) // n_tokens]} {distinct[(c - n_tokens) % n_tokens]}"
              for c in term_codes.tolist()]
+    columns, counts = matrix.indices, matrix.data
     return doc_of_key, columns.astype(np.int64), counts, names

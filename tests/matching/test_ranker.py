@@ -204,3 +204,17 @@ def test_a_problem_is_weighted_like_a_document(ranker):
     expanded = ranker.space_.query(text, blocks=("f",), extra="chữ ký số", extra_weight=0.5)
     assert expanded.nnz > query.nnz
     assert np.linalg.norm(expanded.toarray()) == pytest.approx(1.0)
+
+def test_best_document_per_expert_with_any_number_of_documents():
+    from expert_match.matching.profiles import TICKET, Document, ExpertProfile
+
+    texts = ["chữ ký số USB token", "mạng LAN wifi", "bản đồ số GIS", "dịch vụ công trực tuyến ký số",
+             "an toàn thông tin", "USB token lỗi driver"]
+    experts = [ExpertProfile(i + 1, tuple(Document(t, TICKET) for t in texts[: (i % 4) + 1][::-1]))
+               for i in range(7)]
+    ranker = ExpertRanker(aggregation="max", expand_skills=False, correct_typos=False).fit(experts)
+    query = ranker.query_vector("USB token ký số")
+    per_document = ranker.documents_ @ query.toarray().ravel()
+    expected = [per_document[ranker.doc_owner_ == i].max() for i in range(len(experts))]
+    assert np.allclose(ranker.vector_scores(query), expected)
+    assert len({len(p.evidence()) for p in experts}) == 4

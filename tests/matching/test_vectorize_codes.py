@@ -40,3 +40,25 @@ def test_fitted_vectors_match_the_query_path():
     fitted = space.fit_transform(TEXTS)
     again = space._document_vectors(TEXTS)  # the per-text Counter path used for updates
     assert abs(fitted - again).max() < 1e-12
+
+
+TRICKY = [
+    "Hoà Vang, KHOẺ\nthuý\r\nquý  (CKS),DVCTT;ATTT-cks",
+    "Ðà\u200bNẵng\u00a0phường\tHòa\u2028Cường",
+    "networks' servers...USB_token\n\n\nend",
+    "chuyển đổi số",  # NFD
+]
+
+
+@pytest.mark.parametrize("text", TEXTS + TRICKY)
+def test_token_pipeline_equals_the_whole_text_steps(text):
+    import unicodedata
+
+    from expert_match.matching.analysis import _LINE_OR_TOKEN, _expand, _fold_token, _light_stem
+
+    text = unicodedata.normalize("NFD", text) if text == "chuyển đổi số" else text
+    analyzer = Analyzer(stem=True)
+    reference = [_light_stem(t) for t in _expand(_LINE_OR_TOKEN.findall(analyzer.prepare(text)))]
+    accented, folded = analyzer._pipeline(text)
+    assert accented == reference
+    assert folded == [_fold_token(t) for t in reference]

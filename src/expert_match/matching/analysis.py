@@ -90,16 +90,25 @@ class Analyzer:
         """(accented, folded) token streams with "\\n" at line breaks (accented empty when not
         asked for).
 
-        The text is cleaned once (legacy decoding, NFC, look-alikes: C-level), split, and every
-        distinct token goes through the rest once per process (cached): tone placement, case
-        folding, abbreviation expansion, stemming, folding. Same tokens as running each step on
-        the whole text (``_prepared_tokens`` shows the equivalence), at a fraction of the cost.
+        The text is cleaned once (legacy decoding, NFC, look-alikes: C-level) and split at
+        whitespace (C-level; no token spans whitespace); every distinct chunk is split into tokens
+        and each distinct token goes through the rest once per process (cached): tone placement,
+        case folding, abbreviation expansion, stemming, folding. Same tokens as running each step
+        on the whole text (``_prepared_tokens`` shows the equivalence), at a fraction of the cost.
         """
         cache = _TOKEN_CACHES[self.stem]
         if len(cache) > _TOKEN_CACHE_SIZE:  # bounded: unusual input must not grow it forever
             cache.clear()
             cache.accented.clear()
-        raws = _LINE_OR_TOKEN.findall(nfc(fix_legacy(text)))
+        cleaned = nfc(fix_legacy(text))
+        if "\n" in cleaned:
+            raws: list[str] = []
+            for number, line in enumerate(cleaned.split("\n")):
+                if number:
+                    raws.append("\n")
+                raws.extend(line.split())
+        else:
+            raws = cleaned.split()
         folded = list(chain.from_iterable(map(cache.__getitem__, raws)))  # fills cache.accented too
         if not accented:
             return [], folded
@@ -148,24 +157,25 @@ def _prepared_tokens(text: str) -> list[str]:
 
 
 class _TokenCache(dict):
-    """raw token -> its folded tokens (and, in ``accented``, its accented tokens), computed on
-    first sight. Lookups are plain dict reads, so a text's stream is built by C-level iteration."""
+    """whitespace-free chunk of text ("(CKS),") -> its folded tokens (and, in ``accented``, its
+    accented tokens), computed on first sight. Lookups are plain dict reads, so a text's stream
+    is built by C-level iteration."""
 
     def __init__(self, stem: bool) -> None:
         super().__init__()
         self.stem = stem
         self.accented: dict[str, tuple[str, ...]] = {}
 
-    def __missing__(self, raw: str) -> tuple[str, ...]:
-        if raw == "\n":
+    def __missing__(self, chunk: str) -> tuple[str, ...]:
+        if chunk == "\n":
             accented, folded = ("\n",), ("\n",)
         else:
-            tokens = _expand(list(_normal_token(raw)))
+            tokens = _expand([t for raw in _TOKEN.findall(chunk) for t in _normal_token(raw)])
             if self.stem:  # only ASCII words of 5+ letters change; no Vietnamese syllable ends in -s
                 tokens = list(map(_light_stem, tokens))
             accented, folded = tuple(tokens), tuple(map(_fold_token, tokens))
-        self.accented[raw] = accented
-        self[raw] = folded
+        self.accented[chunk] = accented
+        self[chunk] = folded
         return folded
 
 

@@ -97,7 +97,7 @@ def merge(session: Session, caller: Caller, ticket_id: int, into_id: int, reason
           data={"into_ticket_id": target.id, "into_reference": target.reference})
     ticket.merged_into_id = target.id
     TicketRepository(session).withdraw_pending(ticket.id, now)
-    record(session, target, "merged_in", Actor(next(iter(actors_of(caller, ticket)))), now, user_id=caller.user_id,
+    record(session, target, "merged_in", sorted(actors_of(caller, ticket))[0], now, user_id=caller.user_id,
            data={"ticket_id": ticket.id, "reference": ticket.reference})
     return ticket
 

@@ -11,6 +11,7 @@ mới). Inverse document frequency does that job for function words.
 from __future__ import annotations
 
 import re
+import threading
 from collections import Counter
 from itertools import chain
 from dataclasses import dataclass
@@ -100,19 +101,26 @@ class Analyzer:
         if len(cache) > _TOKEN_CACHE_SIZE:  # bounded: unusual input must not grow it forever
             cache.clear()
             cache.accented.clear()
-        cleaned = nfc(fix_legacy(text))
-        if "\n" in cleaned:
-            raws: list[str] = []
-            for number, line in enumerate(cleaned.split("\n")):
-                if number:
-                    raws.append("\n")
-                raws.extend(line.split())
-        else:
-            raws = cleaned.split()
+        raws = _chunks(nfc(fix_legacy(text)))
         folded = list(chain.from_iterable(map(cache.__getitem__, raws)))  # fills cache.accented too
         if not accented:
             return [], folded
         return list(chain.from_iterable(map(cache.accented.__getitem__, raws))), folded
+
+    def id_streams(self, text: str) -> dict[str, list[int]]:
+        """``streams`` as token ids (``token_name`` turns one back into text; "\\n" is id 0):
+        the fit counts n-grams from these without looking every token up again."""
+        cache = _TOKEN_CACHES[self.stem]
+        if len(cache) > _TOKEN_CACHE_SIZE:
+            cache.clear()
+            cache.accented.clear()
+            cache.folded_ids.clear()
+            cache.accented_ids.clear()
+        chunks = _chunks(nfc(fix_legacy(text)))
+        streams = {FOLDED: list(chain.from_iterable(map(cache.folded_ids.__getitem__, chunks)))}
+        if self.accented:
+            streams[ACCENTED] = list(chain.from_iterable(map(cache.accented_ids.__getitem__, chunks)))
+        return streams
 
     def terms(self, text: str) -> dict[str, Counter[str]]:
         """Term counts per block. Cached: evaluation and refits analyse the same texts again;
@@ -156,6 +164,58 @@ def _prepared_tokens(text: str) -> list[str]:
     return out
 
 
+def _chunks(cleaned: str) -> list[str]:
+    """Whitespace-free chunks of a cleaned text, "\\n" between lines."""
+    if "\n" not in cleaned:
+        return cleaned.split()
+    chunks: list[str] = []
+    for number, line in enumerate(cleaned.split("\n")):
+        if number:
+            chunks.append("\n")
+        chunks.extend(line.split())
+    return chunks
+
+
+class _TokenIds:
+    """Process-wide token ids for the fit's integer n-gram codes ("\\n" is 0). Only fitted
+    texts register tokens, so the table grows with the experts' vocabulary, not with queries."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {"\n": 0}
+        self.names: list[str] = ["\n"]
+        self.lock = threading.Lock()
+
+    def of(self, tokens: tuple[str, ...]) -> tuple[int, ...]:
+        ids = self.ids
+        if all(t in ids for t in tokens):
+            return tuple(ids[t] for t in tokens)
+        with self.lock:  # a background refit and a request may register at once
+            for token in tokens:
+                if token not in ids:
+                    ids[token] = len(self.names)
+                    self.names.append(token)
+            return tuple(ids[t] for t in tokens)
+
+
+TOKEN_IDS = _TokenIds()
+
+
+def token_name(token_id: int) -> str:
+    return TOKEN_IDS.names[token_id]
+
+
+class _IdCache(dict):
+    def __init__(self, tokens: dict[str, tuple[str, ...]], fill: dict) -> None:
+        super().__init__()
+        self.tokens, self.fill = tokens, fill
+
+    def __missing__(self, chunk: str) -> tuple[int, ...]:
+        if chunk not in self.tokens:
+            self.fill[chunk]  # computes both token forms of the chunk
+        ids = self[chunk] = TOKEN_IDS.of(self.tokens[chunk])
+        return ids
+
+
 class _TokenCache(dict):
     """whitespace-free chunk of text ("(CKS),") -> its folded tokens (and, in ``accented``, its
     accented tokens), computed on first sight. Lookups are plain dict reads, so a text's stream
@@ -165,6 +225,8 @@ class _TokenCache(dict):
         super().__init__()
         self.stem = stem
         self.accented: dict[str, tuple[str, ...]] = {}
+        self.folded_ids = _IdCache(self, self)
+        self.accented_ids = _IdCache(self.accented, self)
 
     def __missing__(self, chunk: str) -> tuple[str, ...]:
         if chunk == "\n":

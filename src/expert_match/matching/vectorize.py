@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from expert_match.matching.analysis import ACCENTED, FOLDED, Analyzer
+from expert_match.matching.analysis import ACCENTED, FOLDED, TOKEN_IDS, Analyzer
 
 BLOCKS = (ACCENTED, FOLDED)
 
@@ -101,10 +101,10 @@ class TermSpace:
         integer codes in numpy rather than as strings: a token gets an id, a bigram the code
         ``T + first * T + second``, and one sort counts them all. Only the distinct terms become
         strings (the vocabulary)."""
-        streams: dict[str, list[str]] = {b: [] for b in BLOCKS}
+        streams: dict[str, list[int]] = {b: [] for b in BLOCKS}
         lengths: dict[str, list[int]] = {b: [] for b in BLOCKS}
         for text in texts:
-            for block, tokens in self.analyzer.streams(text).items():
+            for block, tokens in self.analyzer.id_streams(text).items():
                 streams[block].extend(tokens)
                 lengths[block].append(len(tokens))
         vocabulary: dict[str, int] = {}
@@ -346,22 +346,21 @@ def _distinct(codes: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(present), rank[codes]
 
 
-def _ngram_codes(tokens: list[str], lengths: list[int], ngram_max: int
+def _ngram_codes(token_ids: list[int], lengths: list[int], ngram_max: int
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Count the uni- (and bi-)grams of many token streams at once.
 
-    ``tokens`` is every document's stream, one after the other (``lengths`` says where each ends);
-    "\\n" breaks lines. Returns (document, term index, count) per distinct pair and the term
-    strings, bigrams as "first second".
+    ``token_ids`` is every document's stream of analyzer token ids, one after the other
+    (``lengths`` says where each ends); id 0 ("\\n") breaks lines. Returns (document, term index,
+    count) per distinct pair and the term strings, bigrams as "first second".
     """
-    distinct = list(dict.fromkeys(tokens))
-    if (len(distinct) + 1) ** 2 * max(1, len(lengths)) >= 2**62:
+    ids = np.array(token_ids, dtype=np.int64)
+    distinct = TOKEN_IDS.names
+    if (len(distinct) + 1) ** 2 >= 2**62:
         raise OverflowError("too many distinct tokens for int64 n-gram codes")
-    index = {token: i for i, token in enumerate(distinct)}
-    ids = np.fromiter(map(index.__getitem__, tokens), dtype=np.int64, count=len(tokens))
     n_docs, n_tokens = len(lengths), len(distinct)
     docs = np.repeat(np.arange(n_docs, dtype=np.int32), lengths)
-    word = ids != index.get("\n", -1)
+    word = ids != 0
     parts = [(docs[word], ids[word])]
     if ngram_max >= 2 and len(ids) > 1:
         pair = word[:-1] & word[1:] & (docs[:-1] == docs[1:])

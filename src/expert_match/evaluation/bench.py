@@ -75,8 +75,9 @@ def brute_force_scores(ranker: ExpertRanker, text: str) -> np.ndarray:
     """The ranker's scoring recomputed row by row (CSR matrix times the dense query), not through
     the column slices of the engine: the reference any faster engine must reproduce exactly."""
     query = ranker.query_vector(text).toarray().ravel()
-    centroid = ranker.centroids_ @ query if ranker.aggregation != "max" else None
     documents = ranker.documents_ @ query
+    n = len(ranker.expert_ids_)
+    centroid = np.bincount(ranker.doc_owner_, weights=documents * ranker.doc_share_, minlength=n)
     best = np.array([documents[ranker.doc_owner_ == i].max() for i in range(len(ranker.expert_ids_))])
     if ranker.aggregation == "mean":
         return centroid
@@ -86,7 +87,7 @@ def brute_force_scores(ranker: ExpertRanker, text: str) -> np.ndarray:
 
 
 def index_megabytes(ranker: ExpertRanker) -> float:
-    arrays = [ranker.documents_, ranker.documents_csc_, ranker.centroids_]
+    arrays = [ranker.documents_, ranker.documents_csc_]
     total = sum(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes for m in arrays)
     total += ranker.space_.idf.nbytes + ranker.space_.df.nbytes + ranker.space_.block_of_term.nbytes
     return round(total / 2**20, 1)

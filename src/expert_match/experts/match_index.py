@@ -112,6 +112,16 @@ class MatchIndex:
         """Re-read these experts from the database now (after the commit that changed them)."""
         if not expert_ids:
             return
+        profiles, removed = self._read(expert_ids)
+        with self._lock:
+            current = self.ranker
+            self._ranker = current.updated(profiles, removed=removed)
+            if self._refitting is not None:
+                self._changed_during_refit.update(expert_ids)
+        self._maybe_refit()
+
+    def _read(self, expert_ids: Sequence[int]) -> tuple[list[ExpertProfile], list[int]]:
+        """The matcher's view of these experts as stored now, and the ids no longer stored."""
         with self._sessions() as session:
             repo = ExpertRepository(session)
             rows = repo.for_matching(expert_ids)
@@ -119,13 +129,7 @@ class MatchIndex:
             profiles = [match_profile(row, evidence.get(row.id, ())) for row in rows]
         self._seen.update({row.id: row.updated_at for row in rows})
         found = {p.expert_id for p in profiles}
-        removed = [i for i in expert_ids if i not in found]
-        with self._lock:
-            current = self.ranker
-            self._ranker = current.updated(profiles, removed=removed)
-            if self._refitting is not None:
-                self._changed_during_refit.update(expert_ids)
-        self._maybe_refit()
+        return profiles, [i for i in expert_ids if i not in found]
 
     def poll(self, *, force: bool = False) -> None:
         """Refresh experts changed in the database since the last poll (any instance, any tool)."""
@@ -159,15 +163,20 @@ class MatchIndex:
     def _refit(self) -> None:
         try:
             ranker, watermark = self._fit_from_database()
-            with self._lock:
-                changed = sorted(self._changed_during_refit)
-                self._changed_during_refit.clear()
-                marks = [m for m in (watermark, self._watermark) if m is not None]
-                self._ranker, self._watermark = ranker, max(marks) if marks else None
+            while True:
+                with self._lock:
+                    changed = sorted(self._changed_during_refit)
+                    self._changed_during_refit.clear()
+                    if not changed:
+                        # Swapped only once it holds every edit made during the refit: swapping
+                        # first and catching up after left a moment when new experts were missing.
+                        marks = [m for m in (watermark, self._watermark) if m is not None]
+                        self._ranker, self._watermark = ranker, max(marks) if marks else None
+                        return
+                profiles, removed = self._read(changed)  # edits that landed during the refit
+                ranker = ranker.updated(profiles, removed=removed)
         finally:
             self._refitting = None
-        if changed:
-            self.refresh(changed)  # edits that landed while the refit read the database
 
     def wait_for_refit(self, timeout: float = 30.0) -> None:
         thread = self._refitting

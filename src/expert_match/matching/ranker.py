@@ -217,8 +217,6 @@ class ExpertRanker:
         self.documents_csc_ = documents.tocsc()
         aggregation = aggregation_matrix(owners, weights, len(profiles))
         self.doc_share_ = aggregation.data[np.argsort(aggregation.indices)]  # each document's weight in its expert's mean
-        # Centroids are kept (row-wise) only to explain a match; scoring reads the documents.
-        self.centroids_ = (aggregation @ documents).tocsr().astype(np.float32)
         self.eligibility_ = Eligibility.build(profiles)
         self.skill_keys_ = [skill_keys(p.skills, self.space_) for p in profiles]
         terms = (SkillEvidence(words[0], words[1:]) for words in TERMS)
@@ -304,12 +302,20 @@ class ExpertRanker:
             matches.append(Match(
                 expert_id=int(self.expert_ids_[index]), rank=rank, score=float(total[index]), parts=parts,
                 matched_terms=explain_terms(
-                    self.centroids_.getrow(index), query, self.space_,
+                    self.centroid(index), query, self.space_,
                     accented_forms([d.text for d in self.profiles_[index].evidence()], self.space_.analyzer),
                 ),
                 matched_skills=explain_skills(self.skill_keys_[index], folded_query, self.space_),
             ))
         return matches
+
+    def centroid(self, index: int) -> sp.csr_matrix:
+        """The expert's documents averaged with their field weights (a 1-row matrix), built when
+        a match is explained: keeping every centroid would cost a third of the index's memory."""
+        start = self.doc_starts_[index]
+        end = self.doc_starts_[index + 1] if index + 1 < len(self.doc_starts_) else len(self.doc_owner_)
+        share = sp.csr_matrix(self.doc_share_[start:end].reshape(1, -1).astype(np.float32))
+        return (share @ self.documents_[start:end]).tocsr()
 
     def _boosts(self, problem: Problem) -> tuple[np.ndarray, np.ndarray]:
         eligibility = self.eligibility_

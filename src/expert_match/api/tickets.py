@@ -68,6 +68,7 @@ def target_read(target: TargetStatus) -> TargetRead:
 
 def ticket_reads(session: Session, desk: Desk, caller: Caller, tickets: list[Ticket], now: datetime) -> list[TicketRead]:
     past = service.history(session, tickets)
+    actions = service.caller_actions(session, caller, tickets)
     return [TicketRead(
         id=t.id, reference=t.reference or "", title=t.title, description=t.description, category=t.category,
         priority=t.priority, status=t.status, org=OrgBrief(id=t.org.id, name=t.org.name), requester_id=t.requester_id,
@@ -75,7 +76,7 @@ def ticket_reads(session: Session, desk: Desk, caller: Caller, tickets: list[Tic
         assigned_expert_id=t.assigned_expert_id, merged_into_id=t.merged_into_id,
         resolution_summary=t.resolution_summary, created_at=t.created_at, updated_at=t.updated_at, version=t.version,
         service_targets=[target_read(x) for x in service.targets_of(desk, t, past[t.id], now)],
-        actions=service.caller_actions(session, caller, t),
+        actions=actions[t.id],
     ) for t in tickets]
 
 

@@ -192,6 +192,18 @@ class TicketRepository:
     def offered_experts(self, ticket_id: int) -> set[int]:
         return set(self.session.scalars(select(Offer.expert_id).where(Offer.ticket_id == ticket_id)))
 
+    def pending_experts(self, ticket_ids: Iterable[int]) -> dict[int, set[int]]:
+        """Experts holding a pending offer, per ticket."""
+        ids = list(ticket_ids)
+        found: dict[int, set[int]] = {}
+        if not ids:
+            return found
+        query = select(Offer.ticket_id, Offer.expert_id).where(Offer.ticket_id.in_(ids),
+                                                               Offer.state == OfferState.PENDING)
+        for ticket_id, expert_id in self.session.execute(query):
+            found.setdefault(ticket_id, set()).add(expert_id)
+        return found
+
     def pending_count(self, ticket_id: int) -> int:
         query = select(func.count()).select_from(Offer).where(Offer.ticket_id == ticket_id,
                                                               Offer.state == OfferState.PENDING)

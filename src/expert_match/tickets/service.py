@@ -144,6 +144,7 @@ def targets_of(desk: Desk, ticket: Ticket, past: History, now: datetime) -> list
     return service_targets(past, Priority(ticket.priority), now, desk.calendar)
 
 
-def caller_actions(session: Session, caller: Caller, ticket: Ticket) -> list[TicketAction]:
-    offered = {o.expert_id for o in TicketRepository(session).offers_of_ticket(ticket.id) if o.state == "pending"}
-    return actions_for(ticket.status, actors_of(caller, ticket, offered))
+def caller_actions(session: Session, caller: Caller, tickets: list[Ticket]) -> dict[int, list[TicketAction]]:
+    """What the caller may do on each ticket now; the pending offers of a whole page in one query."""
+    offered = TicketRepository(session).pending_experts([t.id for t in tickets])
+    return {t.id: actions_for(t.status, actors_of(caller, t, offered.get(t.id, set()))) for t in tickets}

@@ -1,4 +1,4 @@
-"""Import arrows point one way (STYLE.md): app -> api|web|cli -> tickets -> experts|orgs -> db,
+"""Import arrows point one way (STYLE.md): app -> api|web|cli -> http -> tickets -> experts|orgs -> db,
 and matching/ is a pure library that imports nothing of ours and no database or web framework."""
 
 import ast
@@ -9,15 +9,16 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "expert_match"
 # For each layer, the expert_match modules it must never import.
 FORBIDDEN = {
     "matching": {"*"},
-    "db": {"orgs", "auth", "experts", "tickets", "api", "web", "app", "cli", "fixtures"},
-    "orgs": {"auth", "experts", "tickets", "api", "web", "app", "cli", "fixtures"},
-    "auth": {"experts", "tickets", "api", "web", "app", "cli", "fixtures"},
-    "notify": {"experts", "tickets", "api", "web", "app", "cli", "fixtures", "auth"},
-    "experts": {"tickets", "api", "web", "app", "cli", "fixtures"},
-    "tickets": {"api", "web", "app", "cli", "fixtures"},
+    "db": {"http", "orgs", "auth", "experts", "tickets", "api", "web", "app", "cli", "fixtures"},
+    "orgs": {"http", "auth", "experts", "tickets", "api", "web", "app", "cli", "fixtures"},
+    "auth": {"http", "experts", "tickets", "api", "web", "app", "cli", "fixtures"},
+    "notify": {"http", "experts", "tickets", "api", "web", "app", "cli", "fixtures", "auth"},
+    "experts": {"http", "tickets", "api", "web", "app", "cli", "fixtures"},
+    "tickets": {"api", "web", "http", "app", "cli", "fixtures"},
+    "http": {"api", "web", "app", "cli", "fixtures"},
     "api": {"web", "app", "cli", "fixtures"},
     "web": {"api", "app", "cli", "fixtures"},
-    "evaluation": {"db", "orgs", "auth", "experts", "tickets", "api", "web", "app", "cli"},
+    "evaluation": {"http", "db", "orgs", "auth", "experts", "tickets", "api", "web", "app", "cli"},
 }
 # evaluation/ may read the demo data files (expert_match.fixtures), never its database loader.
 FORBIDDEN_MODULES = {"evaluation": {"expert_match.fixtures.loader"}}

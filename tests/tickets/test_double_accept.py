@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select, update
 
-from expert_match.api.deps import _commit
+from expert_match.http.deps import _commit
 from expert_match.auth.principal import Caller
 from expert_match.errors import Conflict
 from expert_match.experts.models import ExpertProfile

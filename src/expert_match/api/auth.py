@@ -12,19 +12,18 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from sqlalchemy.orm import Session
 
-from expert_match.api.deps import DbSession, Now, PathId
+from expert_match.http.callers import principal
+from expert_match.http.deps import SESSION_COOKIE, DbSession, Now, PathId
 from expert_match.api.problems import Problem, problem_response, problem_responses
 from expert_match.auth import service
 from expert_match.auth.principal import Caller
 from expert_match.auth.secrets import same
 from expert_match.errors import InvalidValue, NotAllowed, Unauthenticated
-from expert_match.experts.repository import ExpertRepository
 from expert_match.orgs.models import Role, User
 from expert_match.orgs.repository import UserRepository
 from expert_match.settings import Settings
 from expert_match.structs import Email, Input, Output, ShortText
 
-SESSION_COOKIE = "em_session"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -47,12 +46,6 @@ def caller_of(request: Request[Any, Any, Any], session: Session, now: Any) -> Ca
     else:
         raise Unauthenticated("log in or send an API token (Authorization: Bearer ...)")
     return principal(session, user, csrf)
-
-
-def principal(session: Session, user: User, csrf: str | None = None) -> Caller:
-    expert = ExpertRepository(session).by_user_ids([user.id]).get(user.id) if user.role == Role.EXPERT else None
-    return Caller(user_id=user.id, role=user.role, org_id=user.org_id,
-                  expert_id=expert.id if expert else None, session_csrf=csrf)
 
 
 def provide_caller(request: Request[Any, Any, Any], db_session: DbSession, now: Now) -> Caller:

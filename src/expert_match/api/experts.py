@@ -10,7 +10,7 @@ from litestar.params import JSONBody, QueryParameter
 from sqlalchemy.orm import Session
 
 from expert_match.api.auth import CallerDep, StaffDep
-from expert_match.api.deps import DbSession, Index, Limit, Now, Offset, PathId, SearchText
+from expert_match.http.deps import DbSession, Index, Limit, Now, Offset, PathId, SearchText
 from expert_match.api.problems import problem_responses
 from expert_match.auth.principal import Caller
 from expert_match.db.hooks import after_commit

@@ -6,7 +6,7 @@ from litestar import Controller, post
 from litestar.params import JSONBody
 
 from expert_match.api.auth import StaffDep
-from expert_match.api.deps import DbSession, Index, Now
+from expert_match.http.deps import DbSession, Index, Now
 from expert_match.api.problems import problem_responses
 from expert_match.experts import match_service
 from expert_match.experts.match_schemas import MatchRequest, MatchResult

@@ -8,7 +8,7 @@ from litestar import Controller, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
 from expert_match.api.auth import CallerDep, StaffDep
-from expert_match.api.deps import DbSession, Index, Limit, Now, Offset, PathId, SearchText
+from expert_match.http.deps import DbSession, Index, Limit, Now, Offset, PathId, SearchText
 from expert_match.api.problems import problem_responses
 from expert_match.db.hooks import after_commit
 from expert_match.db.paging import Window

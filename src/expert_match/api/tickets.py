@@ -12,7 +12,7 @@ from litestar.params import JSONBody, QueryParameter
 from sqlalchemy.orm import Session
 
 from expert_match.api.auth import CallerDep, StaffDep
-from expert_match.api.deps import DbSession, Limit, Now, Offset, PathId, SearchText
+from expert_match.http.deps import DbSession, DeskDep, Limit, Now, Offset, PathId, SearchText
 from expert_match.api.problems import problem_responses
 from expert_match.auth.principal import Caller
 from expert_match.db.hooks import after_commit
@@ -49,15 +49,9 @@ from expert_match.tickets.schemas import (
 from expert_match.tickets.sla import Priority, TargetStatus
 from expert_match.tickets.states import TicketStatus
 
-DeskDep = NamedDependency[Desk]
 TicketSort = Literal["id", "-id", "created_at", "-created_at", "updated_at", "-updated_at", "priority", "-priority",
                      "status", "-status"]
 H = timedelta(hours=1)
-
-
-def provide_desk(state: State) -> Desk:
-    desk: Desk = state.desk
-    return desk
 
 
 def target_read(target: TargetStatus) -> TargetRead:

@@ -19,12 +19,16 @@ from expert_match.db.engine import Database
 from expert_match.db.hooks import discard_after_commit, run_after_commit
 from expert_match.errors import Conflict
 from expert_match.experts.match_index import MatchIndex
+from expert_match.tickets.desk import Desk
 from expert_match.structs import MAX_ID
 from expert_match.timeutil import Clock
+
+SESSION_COOKIE = "em_session"
 
 DbSession = NamedDependency[Session]
 Now = NamedDependency[datetime]
 Index = NamedDependency[MatchIndex]
+DeskDep = NamedDependency[Desk]
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -71,3 +75,8 @@ def provide_match_index(state: State) -> MatchIndex:
 def provide_now(state: State) -> datetime:
     clock: Clock = state.clock
     return clock.now()
+
+
+def provide_desk(state: State) -> Desk:
+    desk: Desk = state.desk
+    return desk

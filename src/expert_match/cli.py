@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--email", required=True)
     token.add_argument("--name", default="cli", help="a label for the token")
     token.set_defaults(command=cmd_users_token)
+    password = users_sub.add_parser("password", help="set a user's password: read from stdin, or a new random one "
+                                                     "printed on stdout")
+    password.add_argument("--email", required=True)
+    password.add_argument("--password-stdin", action="store_true", help="read the password from the first stdin line")
+    password.set_defaults(command=cmd_users_password)
     rank = sub.add_parser("rank", help="rank the registered experts for a problem text (debugging)")
     rank.add_argument("text", help="the problem, as a requester would write it")
     rank.add_argument("-k", type=int, default=10, help="how many experts (1-50, default 10)")
@@ -184,6 +189,24 @@ def cmd_users_token(args: argparse.Namespace, settings: Settings) -> int:
             expires = token.expires_at
         print(f"token for {args.email}, valid until {expires:%Y-%m-%d}", file=sys.stderr)
         print(secret)
+        return 0
+
+    return with_migrated_database(settings, work)
+
+
+def cmd_users_password(args: argparse.Namespace, settings: Settings) -> int:
+    import secrets
+
+    from expert_match.auth import service
+
+    chosen = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else secrets.token_urlsafe(12)
+
+    def work(database: Database) -> int:
+        with database.writer.begin() as session:
+            service.set_password(session, args.email, chosen)
+        print(f"password set for {args.email}; their browser sessions were ended", file=sys.stderr)
+        if not args.password_stdin:
+            print(chosen)  # the generated password, for scripts: PASSWORD=$(expert-match users password ...)
         return 0
 
     return with_migrated_database(settings, work)

@@ -134,3 +134,44 @@ def test_users_create_prints_a_token_and_sets_the_password(tmp_path, monkeypatch
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert main(["users", "create", "--email", "x@danang.example", "--role", "admin", "--password-stdin"]) == 1
     assert "10 characters" in capsys.readouterr().err
+
+
+def test_users_password_sets_a_random_or_given_password_and_ends_sessions(tmp_path, monkeypatch, capsys):
+    import io
+
+    from datetime import UTC, datetime
+
+    from expert_match.auth.models import WebSession
+    from expert_match.auth.secrets import verify_password
+    from expert_match.auth.service import login
+    from expert_match.db.engine import create_database
+    from expert_match.orgs.models import User
+    from expert_match.settings import Settings
+    from sqlalchemy import select
+
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("EXPERT_MATCH_DATABASE_URL", url)
+    assert main(["migrate"]) == 0
+    assert main(["users", "create", "--email", "boss@danang.example", "--role", "admin"]) == 0
+    capsys.readouterr()
+    assert main(["users", "password", "--email", "boss@danang.example"]) == 0
+    generated = capsys.readouterr().out.strip()
+    assert len(generated) >= 12
+    database = create_database(Settings(database_url=url))
+    with database.writer() as session:
+        user = session.scalars(select(User).where(User.email == "boss@danang.example")).one()
+        assert verify_password(user.password_hash, generated)
+        signed_in = login(session, "boss@danang.example", generated, "127.0.0.1", datetime.now(UTC),
+                          Settings(database_url=url))
+        assert signed_in.user is not None
+        session.commit()
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["users", "password", "--email", "boss@danang.example", "--password-stdin"]) == 0
+    assert capsys.readouterr().out == ""  # a password given on stdin is never echoed
+    with database.reader() as session:
+        user = session.scalars(select(User).where(User.email == "boss@danang.example")).one()
+        assert verify_password(user.password_hash, PASSWORD) and not verify_password(user.password_hash, generated)
+        assert session.scalars(select(WebSession)).all() == []  # the old password's session is gone
+    database.dispose()
+    assert main(["users", "password", "--email", "nobody@danang.example"]) == 1
+    assert "no user" in capsys.readouterr().err

@@ -32,6 +32,9 @@ class AuthRepository:
     def delete_web_session(self, hashed: str) -> None:
         self.session.execute(delete(WebSession).where(WebSession.id_hash == hashed))
 
+    def delete_sessions_of(self, user_id: int) -> None:
+        self.session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+
     def delete_expired_sessions(self, now: datetime) -> int:
         return self.session.execute(delete(WebSession).where(WebSession.expires_at <= now)).rowcount or 0
 

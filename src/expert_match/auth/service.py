@@ -138,6 +138,16 @@ def create_account(session: Session, *, email: str, role: Role, org_id: int | No
     return user
 
 
+def set_password(session: Session, email: str, password: str) -> User:
+    """A new password for the user; every browser signed in as them is signed out."""
+    user = user_by_email(session, email)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidValue(f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field="password")
+    user.password_hash = hash_password(password)
+    AuthRepository(session).delete_sessions_of(user.id)
+    return user
+
+
 def user_by_email(session: Session, email: str) -> User:
     user = UserRepository(session).get_by_email(email)
     if user is None:

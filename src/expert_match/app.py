@@ -12,7 +12,7 @@ from litestar.datastructures import State
 
 from expert_match import __version__
 from expert_match.api.auth import AuthController, provide_caller, provide_staff
-from expert_match.api.deps import provide_db_session, provide_match_index, provide_now
+from expert_match.http.deps import provide_db_session, provide_desk, provide_match_index, provide_now
 from expert_match.api.experts import ExpertController
 from expert_match.api.health import HealthController
 from expert_match.api.match import MatchController
@@ -20,13 +20,15 @@ from expert_match.api.orgs import OrgController
 from expert_match.api.problems import EXCEPTION_HANDLERS
 from expert_match.api.skills import SkillController
 from expert_match.api.strict_body import strict_json_body
-from expert_match.api.tickets import CoordinationController, OfferController, TicketController, provide_desk
+from expert_match.api.tickets import CoordinationController, OfferController, TicketController
 from expert_match.db.engine import Database, create_database
 from expert_match.experts.match_index import MatchIndex
 from expert_match.settings import Settings
 from expert_match.tickets.desk import Desk
 from expert_match.tickets.scheduler import Scheduler
 from expert_match.timeutil import Clock, SystemClock
+from expert_match.web.routes import static_router, web_router
+from expert_match.web.security import security_headers
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None, database: Database | None = None,
@@ -49,7 +51,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
 
     return Litestar(
         route_handlers=[HealthController, AuthController, OrgController, ExpertController, SkillController, MatchController,
-                        TicketController, OfferController, CoordinationController],
+                        TicketController, OfferController, CoordinationController, web_router(), static_router()],
         dependencies={
             "db_session": Provide(provide_db_session),
             "now": Provide(provide_now, sync_to_thread=False),
@@ -63,6 +65,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
         on_startup=[index.build, *([scheduler.start] if scheduler else [])],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=strict_json_body,
+        before_send=[security_headers],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="expert-match API",

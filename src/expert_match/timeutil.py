@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Protocol
+
+# Da Nang's wall clock for display and weekly grouping. Vietnam has kept UTC+7 without daylight
+# saving since 1975, so a fixed offset is exact and needs no time-zone database.
+CITY_TIME = timezone(timedelta(hours=7), "ICT")
 
 
 def utc_now() -> datetime:

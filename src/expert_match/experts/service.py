@@ -12,7 +12,7 @@ from expert_match.db.flush import flush_or_conflict
 from expert_match.db.paging import Window
 from expert_match.errors import Conflict, InvalidReference, InvalidValue, NotFound
 from expert_match.experts.models import ExpertConflict, ExpertDistrict, ExpertLeave, ExpertProfile, ExpertSkill
-from expert_match.experts.repository import ExpertFilter, ExpertRepository
+from expert_match.experts.repository import ExpertFilter, ExpertRepository, SkillRepository
 from expert_match.experts.schemas import ConflictInput, ExpertCreate, ExpertUpdate, LeaveInput, SkillInput
 from expert_match.experts.skill_service import load_taxonomy
 from expert_match.experts.skills import SkillResolution, SkillTaxonomy
@@ -227,3 +227,8 @@ def build_conflicts(conflicts: list[ConflictInput]) -> list[ExpertConflict]:
 
 def dedupe(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
+
+
+def skill_names(session: Session) -> list[tuple[str, str]]:
+    """(Vietnamese name, English name) of every skill in the taxonomy, for pickers."""
+    return [(s.name_vi, s.name_en) for s in SkillRepository(session).all()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,7 @@ from expert_match.tickets.repository import Scope, TicketFilter, TicketRepositor
 from expert_match.tickets.service import history, targets_of
 from expert_match.tickets.sla import TargetName, TargetState
 from expert_match.tickets.states import OPEN_STATES, TicketStatus
+from expert_match.timeutil import CITY_TIME
 
 H = timedelta(hours=1)
 
@@ -98,3 +99,16 @@ def metrics(session: Session, desk: Desk, now: datetime) -> Metrics:
         acceptance_rate=round(offer_counts.get("accepted", 0) / decided, 4) if decided else None,
         utilisation=round(sum(repo.loads().values()) / capacity, 4) if capacity else None,
     )
+
+
+def weekly_tickets(session: Session, now: datetime, weeks: int = 8) -> list[tuple[date, dict[str, int]]]:
+    """Tickets filed in each of the last ``weeks`` weeks (Monday to Sunday in Da Nang), counted by
+    their current status; oldest week first, empty weeks included."""
+    today = now.astimezone(CITY_TIME).date()
+    first = today - timedelta(days=today.weekday() + 7 * (weeks - 1))
+    since = datetime.combine(first, time(0), CITY_TIME)
+    counts: dict[date, Counter[str]] = {first + timedelta(weeks=i): Counter() for i in range(weeks)}
+    for at, status in TicketRepository(session).created_since(since):
+        day = at.astimezone(CITY_TIME).date()
+        counts[day - timedelta(days=day.weekday())][status] += 1
+    return [(week, dict(counter)) for week, counter in counts.items()]

@@ -99,11 +99,13 @@ class TicketRepository:
             query = query.where(Ticket.search_key.contains(filters.query, autoescape=True))
         return query
 
-    def same_org_recent(self, org_id: int, since: datetime, exclude_id: int) -> list[Ticket]:
+    def same_org_recent(self, org_id: int, since: datetime, exclude_id: int | None = None) -> list[Ticket]:
         """The org's tickets filed since ``since`` (duplicate candidates), newest first."""
-        query = (select(Ticket).where(Ticket.org_id == org_id, Ticket.created_at >= since, Ticket.id != exclude_id,
-                                      Ticket.status != TicketStatus.CANCELLED)
-                 .order_by(Ticket.created_at.desc()).limit(200))
+        query = select(Ticket).where(Ticket.org_id == org_id, Ticket.created_at >= since,
+                                     Ticket.status != TicketStatus.CANCELLED)
+        if exclude_id is not None:
+            query = query.where(Ticket.id != exclude_id)
+        query = query.order_by(Ticket.created_at.desc()).limit(200)
         return list(self.session.scalars(query))
 
     def by_ids(self, ticket_ids: Iterable[int]) -> list[Ticket]:
@@ -264,6 +266,11 @@ class TicketRepository:
     def offer_counts(self) -> dict[str, int]:
         query = select(Offer.state, func.count()).group_by(Offer.state)
         return {str(state.value if hasattr(state, "value") else state): int(n) for state, n in self.session.execute(query)}
+
+    def created_since(self, since: datetime) -> list[tuple[datetime, str]]:
+        """(filed at, current status) of every ticket filed since ``since``."""
+        query = select(Ticket.created_at, Ticket.status).where(Ticket.created_at >= since).order_by(Ticket.created_at)
+        return [(at, str(status.value if hasattr(status, "value") else status)) for at, status in self.session.execute(query)]
 
     def status_counts(self) -> dict[str, int]:
         query = select(Ticket.status, func.count()).group_by(Ticket.status)

@@ -11,6 +11,7 @@ from expert_match.auth.principal import Caller
 from expert_match.db.flush import flush_or_conflict
 from expert_match.db.paging import Window
 from expert_match.errors import InvalidReference, InvalidValue, NotAllowed, NotFound
+from expert_match.experts.repository import ExpertRepository
 from expert_match.matching.text import fold_key
 from expert_match.orgs.models import Org, Role
 from expert_match.orgs.repository import OrgRepository
@@ -89,8 +90,8 @@ def file_ticket(session: Session, desk: Desk, caller: Caller, data: TicketCreate
     repo.add_event(TicketEvent(ticket_id=ticket.id, at=now, kind="file", actor=actor.value,
                                actor_user_id=caller.user_id, from_status=None, to_status=TicketStatus.NEW.value,
                                body=None, internal=False, data={"priority": data.priority.value}))
-    duplicates = _duplicates(session, ticket, now)
-    similar = _similar_resolved(session, desk, caller, ticket)
+    duplicates = _duplicates(session, ticket.org_id, ticket.search_key, now, exclude_id=ticket.id)
+    similar = _similar_resolved(session, desk, caller, ticket.org_id, f"{ticket.title}\n{ticket.description}")
     offers.send_round(session, desk, ticket, now, actors={Actor.SYSTEM})
     return Filed(ticket=ticket, duplicates=duplicates, similar_resolved=similar)
 
@@ -112,20 +113,39 @@ def _filing_org(session: Session, caller: Caller, data: TicketCreate) -> Org:
     return org
 
 
-def _duplicates(session: Session, ticket: Ticket, now: datetime) -> list[tuple[Ticket, float]]:
+@dataclass(frozen=True, slots=True)
+class Preview:
+    duplicates: list[tuple[Ticket, float]]
+    similar_resolved: list[tuple[Ticket, float]]
+
+
+def preview(session: Session, desk: Desk, caller: Caller, data: TicketCreate, now: datetime) -> Preview:
+    """What filing ``data`` would find, without filing it: the web form shows this before the
+    requester confirms (the same checks as ``file_ticket``, so a bad field fails here first)."""
+    org = _filing_org(session, caller, data)
+    if data.district is not None or data.ward is not None:
+        resolve_place(data.district, data.ward, "2023")
+    key = fold_key(f"{data.title} {data.description}")
+    return Preview(duplicates=_duplicates(session, org.id, key, now),
+                   similar_resolved=_similar_resolved(session, desk, caller, org.id,
+                                                      f"{data.title}\n{data.description}"))
+
+
+def _duplicates(session: Session, org_id: int, key: str, now: datetime,
+                exclude_id: int | None = None) -> list[tuple[Ticket, float]]:
     repo = TicketRepository(session)
-    recent = repo.same_org_recent(ticket.org_id, now - DUPLICATE_LOOKBACK, ticket.id)
+    recent = repo.same_org_recent(org_id, now - DUPLICATE_LOOKBACK, exclude_id)
     by_id = {t.id: t for t in recent}
-    scored = duplicate_scores(ticket.search_key, [(t.id, t.search_key) for t in recent])[:5]
+    scored = duplicate_scores(key, [(t.id, t.search_key) for t in recent])[:5]
     return [(by_id[i], score) for i, score in scored]
 
 
-def _similar_resolved(session: Session, desk: Desk, caller: Caller, ticket: Ticket) -> list[tuple[Ticket, float]]:
+def _similar_resolved(session: Session, desk: Desk, caller: Caller, org_id: int,
+                      text: str) -> list[tuple[Ticket, float]]:
     repo = TicketRepository(session)
-    found = desk.resolved.similar(f"{ticket.title}\n{ticket.description}", repo.resolved_ids(), repo.texts)
+    found = desk.resolved.similar(text, repo.resolved_ids(), repo.texts)
     # Only tickets the caller may open: another org's resolved problems stay private.
-    visible = {t.id: t for t in repo.by_ids([i for i, _ in found])
-               if caller.is_staff or t.org_id == ticket.org_id}
+    visible = {t.id: t for t in repo.by_ids([i for i, _ in found]) if caller.is_staff or t.org_id == org_id}
     return [(visible[i], score) for i, score in found if i in visible][:5]
 
 
@@ -148,3 +168,19 @@ def caller_actions(session: Session, caller: Caller, tickets: list[Ticket]) -> d
     """What the caller may do on each ticket now; the pending offers of a whole page in one query."""
     offered = TicketRepository(session).pending_experts([t.id for t in tickets])
     return {t.id: actions_for(t.status, actors_of(caller, t, offered.get(t.id, set()))) for t in tickets}
+
+
+def latest_candidates(session: Session, ticket: Ticket) -> list[dict]:
+    """The most recent ranking stored for the ticket, each candidate with the expert's name."""
+    runs = TicketRepository(session).match_runs(ticket.id)
+    if not runs:
+        return []
+    names = {expert_id: name for expert_id, name, _capacity in ExpertRepository(session).capacities()}
+    return [{**c, "name": names.get(c["expert_id"], "")} for c in runs[-1].candidates]
+
+
+def rank_again(session: Session, desk: Desk, caller: Caller, ticket_id: int, now: datetime) -> None:
+    """A coordinator asks for a fresh ranking (stored as a match run; nobody is offered anything)."""
+    if not caller.is_staff:
+        raise NotAllowed("only coordinators and admins may rank candidates")
+    offers.rank_for(session, desk, get_ticket(session, caller, ticket_id), now, 10, "coordinator_review")

@@ -1,0 +1,315 @@
+"""The web pages: sign-in, requesters' problems, experts' inbox, the coordinators' desk.
+
+Every page calls the same services as the JSON API (no SQL here); a form is validated with the
+API's input Struct and shown again with the error next to its field. No GET changes anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie, State
+from litestar.di import NamedDependency
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, PathParameter, QueryParameter
+from litestar.response import Redirect
+from sqlalchemy.orm import Session
+
+from expert_match.http.deps import SESSION_COOKIE, DbSession, DeskDep, Now, PathId
+from expert_match.auth import service as auth_service
+from expert_match.auth.principal import Caller
+from expert_match.db.hooks import after_commit
+from expert_match.db.paging import Window
+from expert_match.errors import DomainError, NotAllowed
+from expert_match.orgs.locations import admin_units
+from expert_match.orgs.models import Role
+from expert_match.settings import Settings
+from expert_match.tickets import offers, queues, service, thread
+from expert_match.tickets.desk import Desk
+from expert_match.tickets.models import OfferState, Ticket
+from expert_match.tickets.repository import TicketFilter, TicketRepository
+from expert_match.tickets.schemas import FeedbackCreate, PostCreate, TicketCreate
+from expert_match.tickets.sla import Priority
+from expert_match.web.forms import FormErrors, domain_errors, form_struct
+from expert_match.web.i18n import LANGUAGES
+from expert_match.web.render import page
+from expert_match.web.visitor import LANGUAGE_COOKIE, Visitor, visitor_of
+
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+VisitorDep = NamedDependency[Visitor]
+ActionName = Annotated[str, PathParameter(max_length=20)]
+CATEGORIES = ("e-government", "data", "security", "infrastructure", "software", "integration", "gis-smart-city",
+              "business", "community", "sectors")
+TICKET_FIELDS = ("title", "description", "category", "priority", "ward", "location", "onsite")
+
+
+def provide_visitor(request: Request[Any, Any, Any], db_session: DbSession, now: Now, state: State) -> Visitor:
+    settings: Settings = state.settings
+    return visitor_of(request, db_session, now, settings.cookie_secure)
+
+
+def show(visitor: Visitor, template: str, status_code: int = 200, **context: Any) -> Response[str]:
+    return page(template, visitor.language, {"visitor": visitor, "csrf": visitor.csrf, **context},
+                status_code=status_code, cookies=visitor.cookies)
+
+
+def home_of(role: Role) -> str:
+    return {Role.REQUESTER: "/tickets", Role.EXPERT: "/inbox"}.get(role, "/desk")
+
+
+def safe_next(target: str | None) -> str | None:
+    # Only paths on this site: "//evil.example" and "https://..." would be open redirects.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Act:
+    """One ticket form submission, as the action functions below take it."""
+
+    session: Session
+    desk: Desk
+    caller: Caller
+    ticket_id: int
+    now: datetime
+    text: str
+    form: dict[str, Any]
+
+    def number(self, name: str, error_field: str) -> int:
+        value = str(self.form.get(name, ""))
+        if not value.isdigit():
+            raise FormErrors({error_field: name})
+        return int(value)
+
+
+def _feedback(a: Act) -> None:
+    saved = thread.give_feedback(a.session, a.caller, a.ticket_id,
+                                 form_struct(a.form, FeedbackCreate, checkboxes=("bottleneck_removed",)), a.now)
+    if saved.expert_id is not None:
+        # A good rating makes the ticket evidence for its expert: rank with it from now on.
+        expert_id, index = saved.expert_id, a.desk.index
+        after_commit(a.session, lambda: index.refresh([expert_id]))
+
+
+NEEDS_TEXT = frozenset({"reopen", "cancel", "resolve", "hand_back"})
+TICKET_ACTIONS: dict[str, Callable[[Act], object]] = {
+    "confirm": lambda a: thread.confirm(a.session, a.caller, a.ticket_id, a.now),
+    "reopen": lambda a: thread.reopen(a.session, a.desk, a.caller, a.ticket_id, a.text, a.now),
+    "cancel": lambda a: thread.cancel(a.session, a.caller, a.ticket_id, a.text, a.now),
+    "resolve": lambda a: thread.resolve(a.session, a.caller, a.ticket_id, a.text, a.now),
+    "hand_back": lambda a: thread.hand_back(a.session, a.desk, a.caller, a.ticket_id, a.text, a.now),
+    "rank": lambda a: service.rank_again(a.session, a.desk, a.caller, a.ticket_id, a.now),
+    "rematch": lambda a: thread.rematch(a.session, a.desk, a.caller, a.ticket_id, a.now),
+    "assign": lambda a: thread.assign(a.session, a.caller, a.ticket_id, a.number("expert_id", "assign"),
+                                      a.text or None, a.now),
+    "merge": lambda a: thread.merge(a.session, a.caller, a.ticket_id, a.number("into", "merge"), a.text or None, a.now),
+    "feedback": _feedback,
+}
+
+
+class SignInPages(Controller):
+    include_in_schema = False
+
+    @get("/", sync_to_thread=True)
+    def home(self, visitor: VisitorDep) -> Redirect:
+        return Redirect(home_of(visitor.caller.role) if visitor.caller else "/login")
+
+    @get("/login", sync_to_thread=True)
+    def login_form(self, visitor: VisitorDep, next_: Annotated[str | None, QueryParameter(name="next")] = None
+                   ) -> Response[str]:
+        return show(visitor, "login.html", next=safe_next(next_) or "", email="", errors={})
+
+    @post("/login", sync_to_thread=True, status_code=200)
+    def login(self, request: Request[Any, Any, Any], db_session: DbSession, now: Now, state: State,
+              visitor: VisitorDep, data: Form) -> Response[Any]:
+        visitor.check_csrf(data)
+        settings: Settings = state.settings
+        email = str(data.get("email", "")).strip()
+        address = request.client.host if request.client else "unknown"
+        result = auth_service.login(db_session, email, str(data.get("password", "")), address, now, settings,
+                                    previous_session_id=request.cookies.get(SESSION_COOKIE))
+        if result.user is None:
+            return show(visitor, "login.html", status_code=401, next=safe_next(data.get("next")) or "", email=email,
+                        errors={"password": "wrong"})
+        cookie = Cookie(key=SESSION_COOKIE, value=result.session_id, httponly=True, samesite="lax",
+                        secure=settings.cookie_secure, path="/", max_age=settings.session_hours * 3600)
+        target = safe_next(data.get("next")) or home_of(result.user.role)
+        return Redirect(target, status_code=303, cookies=[cookie])
+
+    @post("/logout", sync_to_thread=True)
+    def logout(self, request: Request[Any, Any, Any], db_session: DbSession, visitor: VisitorDep,
+               data: Form) -> Redirect:
+        visitor.signed_in
+        visitor.check_csrf(data)
+        if cookie := request.cookies.get(SESSION_COOKIE):
+            auth_service.logout(db_session, cookie)
+        return Redirect("/login", status_code=303, cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")])
+
+    @post("/language", sync_to_thread=True)
+    def language(self, visitor: VisitorDep, data: Form) -> Redirect:
+        visitor.check_csrf(data)
+        chosen = data.get("language")
+        chosen = chosen if chosen in LANGUAGES else "vi"
+        cookie = Cookie(key=LANGUAGE_COOKIE, value=chosen, samesite="lax", secure=visitor.secure_cookies, path="/",
+                        max_age=365 * 24 * 3600)
+        return Redirect(safe_next(data.get("next")) or "/", status_code=303, cookies=[cookie])
+
+
+def ticket_view(session: Session, desk: Desk, visitor: Visitor, tickets: list[Ticket], now: datetime) -> list[dict]:
+    caller = visitor.signed_in
+    past = service.history(session, tickets)
+    actions = service.caller_actions(session, caller, tickets)
+    units = admin_units()
+    return [{"ticket": t, "targets": service.targets_of(desk, t, past[t.id], now),
+             "actions": {a.value for a in actions[t.id]},
+             "ward": units.wards[t.ward_code].name if t.ward_code in units.wards else ""} for t in tickets]
+
+
+def wards() -> list[str]:
+    return sorted({w.name for w in admin_units().wards.values()})
+
+
+class TicketPages(Controller):
+    include_in_schema = False
+
+    @get("/tickets", sync_to_thread=True)
+    def list_tickets(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep) -> Response[str]:
+        caller = visitor.signed_in
+        tickets, total = service.list_tickets(db_session, caller, TicketFilter(),
+                                              Window(limit=100, offset=0, sort="-created_at"))
+        return show(visitor, "tickets.html", rows=ticket_view(db_session, desk, visitor, tickets, now), total=total)
+
+    @get("/tickets/new", sync_to_thread=True)
+    def new_ticket(self, visitor: VisitorDep) -> Response[str]:
+        visitor.signed_in
+        return self._form(visitor, {"priority": "normal"}, {})
+
+    def _form(self, visitor: Visitor, values: dict[str, Any], errors: dict[str, str], status_code: int = 200,
+              preview: Any = None) -> Response[str]:
+        return show(visitor, "ticket_form.html", status_code=status_code, values=values, errors=errors,
+                    categories=CATEGORIES, priorities=[p.value for p in Priority], wards=wards(), preview=preview)
+
+    @post("/tickets/new", sync_to_thread=True, status_code=200)
+    def file_ticket(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep,
+                    data: Form) -> Response[Any]:
+        caller = visitor.signed_in
+        visitor.check_csrf(data)
+        values = {name: str(data.get(name, "")) for name in TICKET_FIELDS}
+        try:
+            request = form_struct(data, TicketCreate, checkboxes=("onsite",), fields=TICKET_FIELDS)
+            if data.get("confirmed") != "yes":
+                # First submit: show possible duplicates and similar solved problems, file on confirm.
+                found = service.preview(db_session, desk, caller, request, now)
+                return self._form(visitor, values, {}, preview=found)
+            filed = service.file_ticket(db_session, desk, caller, request, now)
+        except FormErrors as exc:
+            return self._form(visitor, values, exc.errors, status_code=422)
+        except DomainError as exc:
+            if exc.field in TICKET_FIELDS or exc.field == "district":
+                return self._form(visitor, values, domain_errors(exc, "title").errors, status_code=422)
+            raise
+        return Redirect(f"/tickets/{filed.ticket.id}", status_code=303)
+
+    @get("/tickets/{ticket_id:int}", sync_to_thread=True)
+    def read(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep,
+             ticket_id: PathId) -> Response[str]:
+        return self._ticket(db_session, desk, now, visitor, ticket_id, {})
+
+    def _ticket(self, session: Session, desk: Desk, now: datetime, visitor: Visitor, ticket_id: int,
+                errors: dict[str, str], status_code: int = 200) -> Response[str]:
+        caller = visitor.signed_in
+        ticket = service.get_ticket(session, caller, ticket_id)
+        view = ticket_view(session, desk, visitor, [ticket], now)[0]
+        events = thread.events(session, caller, ticket.id)
+        candidates = service.latest_candidates(session, ticket) if caller.is_staff else []
+        return show(visitor, "ticket.html", status_code=status_code, row=view, events=events, errors=errors,
+                    candidates=candidates)
+
+    @post("/tickets/{ticket_id:int}/posts", sync_to_thread=True, status_code=200)
+    def post_message(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep,
+                     ticket_id: PathId, data: Form) -> Response[Any]:
+        caller = visitor.signed_in
+        visitor.check_csrf(data)
+        try:
+            thread.post(db_session, caller, ticket_id, form_struct(data, PostCreate), now)
+        except FormErrors as exc:
+            return self._ticket(db_session, desk, now, visitor, ticket_id, exc.errors, 422)
+        return Redirect(f"/tickets/{ticket_id}", status_code=303)
+
+    @post("/tickets/{ticket_id:int}/do/{action:str}", sync_to_thread=True, status_code=200)
+    def act(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep, ticket_id: PathId,
+            action: ActionName, data: Form) -> Response[Any]:
+        caller = visitor.signed_in
+        visitor.check_csrf(data)
+        do = TICKET_ACTIONS.get(action)
+        if do is None:
+            return self._ticket(db_session, desk, now, visitor, ticket_id, {"action": "unknown"}, 404)
+        text = str(data.get("text", "")).strip()
+        try:
+            if action in NEEDS_TEXT and not text:
+                raise FormErrors({action: "required"})
+            do(Act(db_session, desk, caller, ticket_id, now, text, data))
+        except FormErrors as exc:
+            return self._ticket(db_session, desk, now, visitor, ticket_id, exc.errors, 422)
+        except DomainError as exc:
+            if exc.code in ("invalid_value", "invalid_reference"):
+                return self._ticket(db_session, desk, now, visitor, ticket_id, {action: exc.message}, 422)
+            raise
+        return Redirect(f"/tickets/{ticket_id}", status_code=303)
+
+
+class ExpertPages(Controller):
+    include_in_schema = False
+
+    @get("/inbox", sync_to_thread=True)
+    def inbox(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep) -> Response[str]:
+        caller = visitor.signed_in
+        repo = TicketRepository(db_session)
+        pending = repo.offers_of_expert(caller.expert_id, (OfferState.PENDING,)) if caller.expert_id else []
+        mine: list[Ticket] = []
+        if caller.expert_id is not None:
+            mine, _ = service.list_tickets(db_session, caller, TicketFilter(assigned_expert_id=caller.expert_id),
+                                           Window(limit=100, offset=0, sort="-updated_at"))
+        return show(visitor, "inbox.html", offers=pending, rows=ticket_view(db_session, desk, visitor, mine, now))
+
+    @post("/offers/{offer_id:int}/accept", sync_to_thread=True)
+    def accept(self, db_session: DbSession, now: Now, visitor: VisitorDep, offer_id: PathId, data: Form) -> Redirect:
+        caller = visitor.signed_in
+        visitor.check_csrf(data)
+        ticket = offers.accept(db_session, caller, offer_id, now)
+        return Redirect(f"/tickets/{ticket.id}", status_code=303)
+
+    @post("/offers/{offer_id:int}/decline", sync_to_thread=True)
+    def decline(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep, offer_id: PathId,
+                data: Form) -> Redirect:
+        caller = visitor.signed_in
+        visitor.check_csrf(data)
+        offers.decline(db_session, desk, caller, offer_id, str(data.get("reason", "")).strip()[:1000] or None, now)
+        return Redirect("/inbox", status_code=303)
+
+
+class DeskPages(Controller):
+    include_in_schema = False
+
+    @get("/desk", sync_to_thread=True)
+    def desk(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep) -> Response[str]:
+        caller = visitor.signed_in
+        if not caller.is_staff:
+            raise NotAllowed("only coordinators and admins may see the desk")
+        found = queues.queues(db_session, desk, now)
+        sections = [(name, ticket_view(db_session, desk, visitor, getattr(found, name), now))
+                    for name in ("unassigned", "needs_attention", "at_risk", "breached")]
+        return show(visitor, "desk.html", sections=sections, by_district=found.by_district,
+                    by_category=found.by_category, loads=found.loads,
+                    district_names={code: d.name for code, d in admin_units().districts.items()})
+
+
+def login_redirect(request: Request[Any, Any, Any]) -> Redirect:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return Redirect(f"/login?next={quote(target)}", status_code=303)

@@ -153,3 +153,29 @@ def test_requesters_see_only_their_org_and_experts_only_what_was_offered(web: Ne
     sign_in(client, expert_email(other))
     assert client.get(f"/tickets/{ticket_id}").status_code == 404
     assert client.get("/desk").status_code == 403
+
+
+def test_lists_and_queues_filter_and_sort(web: Network) -> None:
+    client = web.client
+    csrf = sign_in(client, REQUESTER)
+    signatures = file_through_form(web, csrf, category="security")
+    urgent = file_through_form(web, csrf, title="Mạng LAN phường bị mất kết nối", priority="urgent",
+                               description="Toàn bộ máy tính bộ phận một cửa mất mạng LAN từ sáng, cáp quang nghi đứt.")
+    client.post(f"/tickets/{signatures}/do/cancel", data={"csrf_token": csrf, "text": "Đã tự xử lý"})
+    cancelled = client.get("/tickets", params={"status": "cancelled"}).text
+    assert f"/tickets/{signatures}" in cancelled and f"/tickets/{urgent}" not in cancelled
+    found = client.get("/tickets", params={"q": "mang lan", "status": "", "sort": "created_at"}).text
+    assert f"/tickets/{urgent}" in found and f"/tickets/{signatures}" not in found
+    assert client.get("/tickets", params={"status": "lost"}).status_code == 422
+    assert client.get("/tickets", params={"district": "Quận Không Có"}).status_code == 422
+
+    sign_in(client, ADMIN)
+    another = file_through_form(web, csrf_of(client.get("/tickets/new").text), title="Cần tư vấn chữ ký số",
+                                priority="low", org_id=str(web.org_id))
+    desk = client.get("/desk", params={"sort": "priority"}).text
+    assert desk.index(f"/tickets/{urgent}") < desk.index(f"/tickets/{another}")
+    newest = client.get("/desk", params={"sort": "newest"}).text
+    assert newest.index(f"/tickets/{another}") < newest.index(f"/tickets/{urgent}")
+    security = client.get("/desk", params={"category": "security"}).text
+    assert f"/tickets/{urgent}" not in security.split('class="grid"')[1]
+    assert client.get("/desk", params={"sort": "random"}).status_code == 422

@@ -20,14 +20,16 @@ from litestar.params import Body, PathParameter, QueryParameter
 from litestar.response import Redirect
 from sqlalchemy.orm import Session
 
-from expert_match.http.deps import SESSION_COOKIE, DbSession, DeskDep, Now, PathId
 from expert_match.auth import service as auth_service
 from expert_match.auth.principal import Caller
 from expert_match.db.hooks import after_commit
 from expert_match.db.paging import Window
-from expert_match.errors import DomainError, NotAllowed
+from expert_match.errors import DomainError, InvalidValue, NotAllowed
+from expert_match.http.deps import SESSION_COOKIE, DbSession, DeskDep, Now, PathId
+from expert_match.matching.text import fold_key
 from expert_match.orgs.locations import admin_units
 from expert_match.orgs.models import Role
+from expert_match.orgs.service import district_code, list_orgs, org_filter
 from expert_match.settings import Settings
 from expert_match.tickets import offers, queues, service, thread
 from expert_match.tickets.desk import Desk
@@ -35,6 +37,7 @@ from expert_match.tickets.models import OfferState, Ticket
 from expert_match.tickets.repository import TicketFilter, TicketRepository
 from expert_match.tickets.schemas import FeedbackCreate, PostCreate, TicketCreate
 from expert_match.tickets.sla import Priority
+from expert_match.tickets.states import TicketStatus
 from expert_match.web.forms import FormErrors, domain_errors, form_struct
 from expert_match.web.i18n import LANGUAGES
 from expert_match.web.render import page
@@ -45,7 +48,26 @@ VisitorDep = NamedDependency[Visitor]
 ActionName = Annotated[str, PathParameter(max_length=20)]
 CATEGORIES = ("e-government", "data", "security", "infrastructure", "software", "integration", "gis-smart-city",
               "business", "community", "sectors")
-TICKET_FIELDS = ("title", "description", "category", "priority", "ward", "location", "onsite")
+TICKET_FIELDS = ("title", "description", "category", "priority", "ward", "location", "onsite", "org_id")
+STATUSES = tuple(s.value for s in TicketStatus)
+PRIORITIES = tuple(p.value for p in Priority)
+LIST_SORTS = ("-created_at", "created_at", "-updated_at", "status")
+DESK_SORTS = ("oldest", "newest", "priority")
+PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+# Filters arrive from GET forms, where "any" is an empty string: parsed here, not by the framework.
+Choice = Annotated[str | None, QueryParameter(max_length=120)]
+
+
+def one_of(value: str | None, allowed: tuple[str, ...], field: str) -> str | None:
+    if not value:
+        return None
+    if value not in allowed:
+        raise InvalidValue(f"{field} must be one of {', '.join(allowed)}", field=field)
+    return value
+
+
+def districts() -> list[tuple[str, str]]:
+    return sorted((d.code, d.name) for d in admin_units().districts.values())
 
 
 def provide_visitor(request: Request[Any, Any, Any], db_session: DbSession, now: Now, state: State) -> Visitor:
@@ -179,21 +201,35 @@ class TicketPages(Controller):
     include_in_schema = False
 
     @get("/tickets", sync_to_thread=True)
-    def list_tickets(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep) -> Response[str]:
+    def list_tickets(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep,
+                     status: Choice = None, priority: Choice = None, category: Choice = None,
+                     district: Choice = None, q: Choice = None, sort: Choice = None) -> Response[str]:
         caller = visitor.signed_in
-        tickets, total = service.list_tickets(db_session, caller, TicketFilter(),
-                                              Window(limit=100, offset=0, sort="-created_at"))
-        return show(visitor, "tickets.html", rows=ticket_view(db_session, desk, visitor, tickets, now), total=total)
+        chosen = {"status": status or "", "priority": priority or "", "category": category or "",
+                  "district": district or "", "q": q or "", "sort": sort or "-created_at"}
+        filters = TicketFilter(
+            statuses=(TicketStatus(one_of(status, STATUSES, "status")),) if status else (),
+            priority=one_of(priority, PRIORITIES, "priority"), category=one_of(category, CATEGORIES, "category"),
+            district_code=district_code(district) if district else None, query=fold_key(q) if q else None)
+        window = Window(limit=100, offset=0, sort=one_of(chosen["sort"], LIST_SORTS, "sort") or "-created_at")
+        tickets, total = service.list_tickets(db_session, caller, filters, window)
+        return show(visitor, "tickets.html", rows=ticket_view(db_session, desk, visitor, tickets, now), total=total,
+                    chosen=chosen, statuses=STATUSES, priorities=PRIORITIES, categories=CATEGORIES,
+                    districts=districts(), sorts=LIST_SORTS)
 
     @get("/tickets/new", sync_to_thread=True)
-    def new_ticket(self, visitor: VisitorDep) -> Response[str]:
+    def new_ticket(self, db_session: DbSession, visitor: VisitorDep) -> Response[str]:
         visitor.signed_in
-        return self._form(visitor, {"priority": "normal"}, {})
+        return self._form(db_session, visitor, {"priority": "normal"}, {})
 
-    def _form(self, visitor: Visitor, values: dict[str, Any], errors: dict[str, str], status_code: int = 200,
-              preview: Any = None) -> Response[str]:
+    def _form(self, session: Session, visitor: Visitor, values: dict[str, Any], errors: dict[str, str],
+              status_code: int = 200, preview: Any = None) -> Response[str]:
+        # Coordinators file on behalf of an org; requesters always file for their own.
+        orgs = (list_orgs(session, org_filter(kind=None, district=None, query=None),
+                          Window(limit=200, offset=0, sort="name"))[0] if visitor.signed_in.is_staff else [])
         return show(visitor, "ticket_form.html", status_code=status_code, values=values, errors=errors,
-                    categories=CATEGORIES, priorities=[p.value for p in Priority], wards=wards(), preview=preview)
+                    categories=CATEGORIES, priorities=[p.value for p in Priority], wards=wards(), preview=preview,
+                    orgs=orgs)
 
     @post("/tickets/new", sync_to_thread=True, status_code=200)
     def file_ticket(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep,
@@ -206,13 +242,13 @@ class TicketPages(Controller):
             if data.get("confirmed") != "yes":
                 # First submit: show possible duplicates and similar solved problems, file on confirm.
                 found = service.preview(db_session, desk, caller, request, now)
-                return self._form(visitor, values, {}, preview=found)
+                return self._form(db_session, visitor, values, {}, preview=found)
             filed = service.file_ticket(db_session, desk, caller, request, now)
         except FormErrors as exc:
-            return self._form(visitor, values, exc.errors, status_code=422)
+            return self._form(db_session, visitor, values, exc.errors, status_code=422)
         except DomainError as exc:
             if exc.field in TICKET_FIELDS or exc.field == "district":
-                return self._form(visitor, values, domain_errors(exc, "title").errors, status_code=422)
+                return self._form(db_session, visitor, values, domain_errors(exc, "title").errors, status_code=422)
             raise
         return Redirect(f"/tickets/{filed.ticket.id}", status_code=303)
 
@@ -298,16 +334,30 @@ class DeskPages(Controller):
     include_in_schema = False
 
     @get("/desk", sync_to_thread=True)
-    def desk(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep) -> Response[str]:
+    def desk(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep, district: Choice = None,
+             category: Choice = None, sort: Choice = None) -> Response[str]:
         caller = visitor.signed_in
         if not caller.is_staff:
             raise NotAllowed("only coordinators and admins may see the desk")
+        code = district_code(district) if district else None
+        wanted = one_of(category, CATEGORIES, "category")
+        order = one_of(sort, DESK_SORTS, "sort") or "oldest"
         found = queues.queues(db_session, desk, now)
-        sections = [(name, ticket_view(db_session, desk, visitor, getattr(found, name), now))
+
+        def shown(tickets: list[Ticket]) -> list[Ticket]:
+            kept = [t for t in tickets if (code is None or t.district_code == code)
+                    and (wanted is None or t.category == wanted)]
+            if order == "priority":
+                return sorted(kept, key=lambda t: (PRIORITY_RANK[t.priority.value], t.created_at, t.id))
+            return sorted(kept, key=lambda t: (t.created_at, t.id), reverse=order == "newest")
+
+        sections = [(name, ticket_view(db_session, desk, visitor, shown(getattr(found, name)), now))
                     for name in ("unassigned", "needs_attention", "at_risk", "breached")]
         return show(visitor, "desk.html", sections=sections, by_district=found.by_district,
                     by_category=found.by_category, loads=found.loads,
-                    district_names={code: d.name for code, d in admin_units().districts.items()})
+                    district_names={c: name for c, name in districts()}, districts=districts(),
+                    categories=CATEGORIES, sorts=DESK_SORTS,
+                    chosen={"district": district or "", "category": category or "", "sort": order})
 
 
 def login_redirect(request: Request[Any, Any, Any]) -> Redirect:

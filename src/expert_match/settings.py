@@ -40,6 +40,10 @@ class Settings:
     login_failures_per_account: int = 5
     login_failures_per_address: int = 20
     login_window_minutes: int = 15
+    # Filing: tickets per hour from one account and from one client address (the socket peer, never
+    # a forwarded-for header), so a stolen token or a script cannot flood the desk.
+    filings_per_hour_per_account: int = 30
+    filings_per_hour_per_address: int = 120
     # Offers per priority: "priority=parallel/timeout in business minutes".
     offer_rounds: str = "urgent=5/60,high=3/120,normal=3/240,low=2/480"
     # A resolved ticket can be reopened for this many days, and closes itself after this many.

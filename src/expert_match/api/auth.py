@@ -13,7 +13,7 @@ from litestar.params import JSONBody
 from sqlalchemy.orm import Session
 
 from expert_match.http.callers import principal
-from expert_match.http.deps import SESSION_COOKIE, DbSession, Now, PathId
+from expert_match.http.deps import SESSION_COOKIE, SHORT_BODY_BYTES, DbSession, Now, PathId, client_address
 from expert_match.api.problems import Problem, problem_response, problem_responses
 from expert_match.auth import service
 from expert_match.auth.principal import Caller
@@ -113,12 +113,12 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/login", sync_to_thread=True, status_code=200, summary="Log in: sets a new session cookie",
+    @post("/login", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200, summary="Log in: sets a new session cookie",
           responses=problem_responses(400, 401, 413, 429))
     def login(self, request: Request[Any, Any, Any], db_session: DbSession, now: Now, state: State,
               data: JSONBody[LoginRequest]) -> Response[LoginResponse | Problem]:
         settings: Settings = state.settings
-        address = request.client.host if request.client else "unknown"
+        address = client_address(request)
         result = service.login(db_session, data.email, data.password, address, now, settings,
                                previous_session_id=request.cookies.get(SESSION_COOKIE))
         if result.user is None:
@@ -147,7 +147,7 @@ class AuthController(Controller):
     def list_tokens(self, db_session: DbSession, caller: CallerDep) -> list[TokenRead]:
         return [token_read(t) for t in service.list_tokens(db_session, caller.user_id)]
 
-    @post("/tokens", sync_to_thread=True, summary="Issue an API token for myself (the secret is shown once)",
+    @post("/tokens", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, summary="Issue an API token for myself (the secret is shown once)",
           responses=problem_responses(400, 401, 403, 413, 422))
     def create_token(self, db_session: DbSession, caller: CallerDep, now: Now, state: State,
                      data: JSONBody[TokenCreate]) -> TokenIssued:

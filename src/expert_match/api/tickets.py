@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 from sqlalchemy.orm import Session
 
 from expert_match.api.auth import CallerDep, StaffDep
-from expert_match.http.deps import DbSession, DeskDep, Limit, Now, Offset, PathId, SearchText
 from expert_match.api.problems import problem_responses
+from expert_match.auth import service as auth_service
 from expert_match.auth.principal import Caller
+from expert_match.http.deps import (
+    SHORT_BODY_BYTES,
+    DbSession,
+    DeskDep,
+    Limit,
+    Now,
+    Offset,
+    PathId,
+    SearchText,
+    client_address,
+)
 from expert_match.db.hooks import after_commit
 from expert_match.db.paging import Window
 from expert_match.matching.text import fold_key
@@ -105,10 +116,14 @@ class TicketController(Controller):
     path = "/api/v1/tickets"
     tags = ["tickets"]
 
-    @post("/", sync_to_thread=True, summary="File a problem (offers go out at once)", responses=STATE_ERRORS)
-    def file(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now,
-             data: JSONBody[TicketCreate]) -> TicketFiled:
+    @post("/", sync_to_thread=True, summary="File a problem (offers go out at once)",
+          responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 429))
+    def file(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep, desk: DeskDep,
+             now: Now, state: State, data: JSONBody[TicketCreate]) -> TicketFiled:
+        address = client_address(request)
+        auth_service.check_filing_rate(db_session, caller.user_id, address, now, state.settings)
         filed = service.file_ticket(db_session, desk, caller, data, now)
+        auth_service.record_filing(db_session, caller.user_id, address, now, state.settings)
         return TicketFiled(ticket=ticket_read(db_session, desk, caller, filed.ticket, now),
                            possible_duplicates=[similar_read(t, s) for t, s in filed.duplicates],
                            similar_resolved=[similar_read(t, s) for t, s in filed.similar_resolved])
@@ -161,27 +176,27 @@ class TicketController(Controller):
     def confirm(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId) -> TicketRead:
         return ticket_read(db_session, desk, caller, thread.confirm(db_session, caller, ticket_id, now), now)
 
-    @post("/{ticket_id:int}/reopen", sync_to_thread=True, status_code=200, summary="Reopen within the window",
+    @post("/{ticket_id:int}/reopen", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200, summary="Reopen within the window",
           responses=STATE_ERRORS)
     def reopen(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId,
                data: JSONBody[ReasonRequest]) -> TicketRead:
         ticket = thread.reopen(db_session, desk, caller, ticket_id, data.reason, now)
         return ticket_read(db_session, desk, caller, ticket, now)
 
-    @post("/{ticket_id:int}/cancel", sync_to_thread=True, status_code=200, summary="Withdraw or cancel, with a reason",
+    @post("/{ticket_id:int}/cancel", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200, summary="Withdraw or cancel, with a reason",
           responses=STATE_ERRORS)
     def cancel(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId,
                data: JSONBody[ReasonRequest]) -> TicketRead:
         return ticket_read(db_session, desk, caller, thread.cancel(db_session, caller, ticket_id, data.reason, now), now)
 
-    @post("/{ticket_id:int}/merge", sync_to_thread=True, status_code=200, summary="Merge a duplicate into another ticket",
+    @post("/{ticket_id:int}/merge", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200, summary="Merge a duplicate into another ticket",
           responses=STATE_ERRORS)
     def merge(self, db_session: DbSession, staff: StaffDep, desk: DeskDep, now: Now, ticket_id: PathId,
               data: JSONBody[MergeRequest]) -> TicketRead:
         ticket = thread.merge(db_session, staff, ticket_id, data.into_ticket_id, data.reason, now)
         return ticket_read(db_session, desk, staff, ticket, now)
 
-    @post("/{ticket_id:int}/assign", sync_to_thread=True, status_code=200,
+    @post("/{ticket_id:int}/assign", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200,
           summary="Assign an expert directly (conflicts hold; capacity needs a reason)", responses=STATE_ERRORS)
     def assign(self, db_session: DbSession, staff: StaffDep, desk: DeskDep, now: Now, ticket_id: PathId,
                data: JSONBody[AssignRequest]) -> TicketRead:
@@ -193,14 +208,14 @@ class TicketController(Controller):
     def rematch(self, db_session: DbSession, staff: StaffDep, desk: DeskDep, now: Now, ticket_id: PathId) -> TicketRead:
         return ticket_read(db_session, desk, staff, thread.rematch(db_session, desk, staff, ticket_id, now), now)
 
-    @post("/{ticket_id:int}/hand-back", sync_to_thread=True, status_code=200,
+    @post("/{ticket_id:int}/hand-back", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200,
           summary="The assigned expert gives the ticket back (matched again without them)", responses=STATE_ERRORS)
     def hand_back(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId,
                   data: JSONBody[ReasonRequest]) -> TicketRead:
         ticket = thread.hand_back(db_session, desk, caller, ticket_id, data.reason, now)
         return ticket_read(db_session, desk, caller, ticket, now)
 
-    @post("/{ticket_id:int}/feedback", sync_to_thread=True, summary="Rate the advice (requester, once resolved)",
+    @post("/{ticket_id:int}/feedback", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, summary="Rate the advice (requester, once resolved)",
           responses=STATE_ERRORS)
     def feedback(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId,
                  data: JSONBody[FeedbackCreate]) -> FeedbackRead:
@@ -248,7 +263,7 @@ class OfferController(Controller):
         ticket = offers.accept(db_session, caller, offer_id, now)
         return ticket_read(db_session, desk, caller, ticket, now)
 
-    @post("/{offer_id:int}/decline", sync_to_thread=True, status_code=200, summary="Decline an offer",
+    @post("/{offer_id:int}/decline", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200, summary="Decline an offer",
           responses=problem_responses(400, 401, 404, 409, 413))
     def decline(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, offer_id: PathId,
                 data: JSONBody[OptionalReason]) -> OfferRead:

@@ -35,14 +35,45 @@ class LoginResult:
 
 def check_login_rate(session: Session, email: str, address: str, now: datetime, settings: Settings) -> None:
     """429 when the account or the client address has failed too often in the window."""
+    _check_rate(session, ((_account_key(email), settings.login_failures_per_account),
+                          (_address_key(address), settings.login_failures_per_address)),
+                timedelta(minutes=settings.login_window_minutes), now, "too many failed logins; try again later")
+
+
+FILING_WINDOW = timedelta(hours=1)
+
+
+def _filing_keys(user_id: int, address: str, settings: Settings) -> tuple[tuple[str, int], ...]:
+    return ((f"file|user|{user_id}", settings.filings_per_hour_per_account),
+            (f"file|addr|{address}", settings.filings_per_hour_per_address))
+
+
+def check_filing_rate(session: Session, user_id: int, address: str, now: datetime, settings: Settings) -> None:
+    """429 when the account or the client address has filed too many tickets in the last hour."""
+    _check_rate(session, _filing_keys(user_id, address, settings), FILING_WINDOW, now,
+                "too many problems filed in the last hour; try again later")
+
+
+def record_filing(session: Session, user_id: int, address: str, now: datetime, settings: Settings) -> None:
+    # Counted in the same table as failed logins: both are (key, time) events read by window.
+    for key, _limit in _filing_keys(user_id, address, settings):
+        session.add(LoginAttempt(key=key, at=now))
+    _forget_old_events(AuthRepository(session), now, settings)
+
+
+def _forget_old_events(repo: AuthRepository, now: datetime, settings: Settings) -> None:
+    """Drop events older than the longest window that reads them."""
+    repo.forget_failures_before(now - max(timedelta(minutes=settings.login_window_minutes), FILING_WINDOW))
+
+
+def _check_rate(session: Session, limits: tuple[tuple[str, int], ...], window: timedelta, now: datetime,
+                message: str) -> None:
     repo = AuthRepository(session)
-    window = timedelta(minutes=settings.login_window_minutes)
-    for key, limit in ((_account_key(email), settings.login_failures_per_account),
-                       (_address_key(address), settings.login_failures_per_address)):
+    for key, limit in limits:
         if repo.failures_since(key, now - window) >= limit:
             oldest = repo.oldest_failure_since(key, now - window) or now
             retry = max(1, math.ceil((oldest + window - now).total_seconds()))
-            raise TooManyRequests("too many failed logins; try again later", retry_after=retry)
+            raise TooManyRequests(message, retry_after=retry)
 
 
 def login(session: Session, email: str, password: str, address: str, now: datetime, settings: Settings,
@@ -54,7 +85,7 @@ def login(session: Session, email: str, password: str, address: str, now: dateti
     if not ok or user is None or not user.active:
         for key in (_account_key(email), _address_key(address)):
             session.add(LoginAttempt(key=key, at=now))
-        repo.forget_failures_before(now - timedelta(minutes=settings.login_window_minutes))
+        _forget_old_events(repo, now, settings)
         return LoginResult(user=None)
     repo.clear_failures(_account_key(email))
     # A new session ID at every login (session fixation): the one the browser had is dropped.

@@ -24,6 +24,9 @@ from expert_match.structs import MAX_ID
 from expert_match.timeutil import Clock
 
 SESSION_COOKIE = "em_session"
+# Bodies of routes that take a few short fields (login, reasons, ratings): far below the
+# app-wide EXPERT_MATCH_MAX_BODY_BYTES that problem descriptions and advice need.
+SHORT_BODY_BYTES = 16 * 1024
 
 DbSession = NamedDependency[Session]
 Now = NamedDependency[datetime]
@@ -80,3 +83,9 @@ def provide_now(state: State) -> datetime:
 def provide_desk(state: State) -> Desk:
     desk: Desk = state.desk
     return desk
+
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """The socket peer's address: the only one a client cannot forge. Behind a reverse proxy, run
+    uvicorn with ``--proxy-headers --forwarded-allow-ips=<the proxy>`` so the peer is the client."""
+    return request.client.host if request.client else "unknown"

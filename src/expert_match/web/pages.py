@@ -25,7 +25,7 @@ from expert_match.auth.principal import Caller
 from expert_match.db.hooks import after_commit
 from expert_match.db.paging import Window
 from expert_match.errors import DomainError, InvalidValue, NotAllowed
-from expert_match.http.deps import SESSION_COOKIE, DbSession, DeskDep, Now, PathId
+from expert_match.http.deps import SESSION_COOKIE, SHORT_BODY_BYTES, DbSession, DeskDep, Now, PathId, client_address
 from expert_match.matching.text import fold_key
 from expert_match.orgs.locations import admin_units
 from expert_match.orgs.models import Role
@@ -147,13 +147,13 @@ class SignInPages(Controller):
                    ) -> Response[str]:
         return show(visitor, "login.html", next=safe_next(next_) or "", email="", errors={})
 
-    @post("/login", sync_to_thread=True, status_code=200)
+    @post("/login", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200)
     def login(self, request: Request[Any, Any, Any], db_session: DbSession, now: Now, state: State,
               visitor: VisitorDep, data: Form) -> Response[Any]:
         visitor.check_csrf(data)
         settings: Settings = state.settings
         email = str(data.get("email", "")).strip()
-        address = request.client.host if request.client else "unknown"
+        address = client_address(request)
         result = auth_service.login(db_session, email, str(data.get("password", "")), address, now, settings,
                                     previous_session_id=request.cookies.get(SESSION_COOKIE))
         if result.user is None:
@@ -164,7 +164,7 @@ class SignInPages(Controller):
         target = safe_next(data.get("next")) or home_of(result.user.role)
         return Redirect(target, status_code=303, cookies=[cookie])
 
-    @post("/logout", sync_to_thread=True)
+    @post("/logout", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES)
     def logout(self, request: Request[Any, Any, Any], db_session: DbSession, visitor: VisitorDep,
                data: Form) -> Redirect:
         visitor.signed_in
@@ -173,7 +173,7 @@ class SignInPages(Controller):
             auth_service.logout(db_session, cookie)
         return Redirect("/login", status_code=303, cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")])
 
-    @post("/language", sync_to_thread=True)
+    @post("/language", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES)
     def language(self, visitor: VisitorDep, data: Form) -> Redirect:
         visitor.check_csrf(data)
         chosen = data.get("language")
@@ -232,18 +232,21 @@ class TicketPages(Controller):
                     orgs=orgs)
 
     @post("/tickets/new", sync_to_thread=True, status_code=200)
-    def file_ticket(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep,
-                    data: Form) -> Response[Any]:
+    def file_ticket(self, request: Request[Any, Any, Any], db_session: DbSession, desk: DeskDep, now: Now,
+                    state: State, visitor: VisitorDep, data: Form) -> Response[Any]:
         caller = visitor.signed_in
         visitor.check_csrf(data)
         values = {name: str(data.get(name, "")) for name in TICKET_FIELDS}
         try:
-            request = form_struct(data, TicketCreate, checkboxes=("onsite",), fields=TICKET_FIELDS)
+            problem = form_struct(data, TicketCreate, checkboxes=("onsite",), fields=TICKET_FIELDS)
             if data.get("confirmed") != "yes":
                 # First submit: show possible duplicates and similar solved problems, file on confirm.
-                found = service.preview(db_session, desk, caller, request, now)
+                found = service.preview(db_session, desk, caller, problem, now)
                 return self._form(db_session, visitor, values, {}, preview=found)
-            filed = service.file_ticket(db_session, desk, caller, request, now)
+            address = client_address(request)
+            auth_service.check_filing_rate(db_session, caller.user_id, address, now, state.settings)
+            filed = service.file_ticket(db_session, desk, caller, problem, now)
+            auth_service.record_filing(db_session, caller.user_id, address, now, state.settings)
         except FormErrors as exc:
             return self._form(db_session, visitor, values, exc.errors, status_code=422)
         except DomainError as exc:
@@ -314,14 +317,14 @@ class ExpertPages(Controller):
                                            Window(limit=100, offset=0, sort="-updated_at"))
         return show(visitor, "inbox.html", offers=pending, rows=ticket_view(db_session, desk, visitor, mine, now))
 
-    @post("/offers/{offer_id:int}/accept", sync_to_thread=True)
+    @post("/offers/{offer_id:int}/accept", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES)
     def accept(self, db_session: DbSession, now: Now, visitor: VisitorDep, offer_id: PathId, data: Form) -> Redirect:
         caller = visitor.signed_in
         visitor.check_csrf(data)
         ticket = offers.accept(db_session, caller, offer_id, now)
         return Redirect(f"/tickets/{ticket.id}", status_code=303)
 
-    @post("/offers/{offer_id:int}/decline", sync_to_thread=True)
+    @post("/offers/{offer_id:int}/decline", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES)
     def decline(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep, offer_id: PathId,
                 data: Form) -> Redirect:
         caller = visitor.signed_in

@@ -45,6 +45,14 @@ def build_parser() -> argparse.ArgumentParser:
     scheduler.set_defaults(command=cmd_scheduler)
     migrate = sub.add_parser("migrate", help="create or upgrade the database schema")
     migrate.set_defaults(command=cmd_migrate)
+    backup = sub.add_parser("backup", help="write a consistent copy of the database to FILE (SQLite online backup; "
+                                           "PostgreSQL pg_dump)")
+    backup.add_argument("file", type=Path)
+    backup.set_defaults(command=cmd_backup)
+    restore = sub.add_parser("restore", help="replace the database with the backup in FILE (stop the service first)")
+    restore.add_argument("file", type=Path)
+    restore.add_argument("--yes", action="store_true", help="replace a database that already holds data")
+    restore.set_defaults(command=cmd_restore)
     load = sub.add_parser("load-fixtures", help="load the Da Nang demo data (idempotent)")
     load.set_defaults(command=cmd_load_fixtures)
     imp = sub.add_parser("import-experts", help="import experts from a CSV or JSON file (all or nothing)")
@@ -117,6 +125,37 @@ def cmd_migrate(_args: argparse.Namespace, settings: Settings) -> int:
     finally:
         database.dispose()
     print(f"database at revision {after}" + (" (unchanged)" if before == after else f" (was {before})"))
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from expert_match.db.backup import backup
+
+    def work(database: Database) -> int:
+        result = backup(database, args.file)
+        print(f"backed up the {result.engine} database to {result.path} ({result.size_bytes:,} bytes)")
+        return 0
+
+    return with_migrated_database(settings, work)
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from expert_match.db.backup import integrity_problems, restore
+
+    database = create_database(settings)
+    try:
+        restore(database, args.file, overwrite=args.yes)
+        problems = integrity_problems(database)
+        revision = current_revision(database)
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        database.dispose()
+    if problems:
+        print(f"error: the restored database fails its integrity check: {problems[:5]}", file=sys.stderr)
+        return 1
+    print(f"restored {args.file} (schema revision {revision}); run `expert-match migrate` if the backup is older")
     return 0
 
 

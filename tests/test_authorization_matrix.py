@@ -91,6 +91,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/tickets/{ticket_id}/rematch"): Row("matching", STAFF),
     ("GET", "/api/v1/tickets/{ticket_id}/offers"): Row("matching", STAFF),
     ("GET", "/api/v1/tickets/{ticket_id}/match-runs"): Row("matching", STAFF),
+    ("GET", "/api/v1/tickets/{ticket_id}/accesses"): Row("matching", expect("403", admin="ok")),
+    ("GET", "/api/v1/people/{user_id}/export"): Row("none", expect("403", admin="ok")),
+    ("POST", "/api/v1/people/{user_id}/erase"): Row("none", expect("403", admin="ok")),
     ("GET", "/api/v1/offers"): Row("matching", EVERYONE),
     ("POST", "/api/v1/offers/{offer_id}/accept"): Row("matching", OWN_OFFER),
     ("POST", "/api/v1/offers/{offer_id}/decline"): Row("matching", OWN_OFFER, {}),
@@ -129,8 +132,8 @@ def build_world(network: Network, database, state: str) -> World:
         "coordinator": bearer(add_user(database, email="dieuphoi@cds.danang.example", role="coordinator")[1]),
         "admin": network.admin,
     }
-    add_user(database, email="login@danang.example", role="coordinator", password="mật khẩu đủ dài")
-    world.ids = {"org_id": network.org_id, "skill_id": 1,
+    person = add_user(database, email="login@danang.example", role="coordinator", password="mật khẩu đủ dài")[0]
+    world.ids = {"org_id": network.org_id, "skill_id": 1, "user_id": person,
                  "token_id": client.get("/api/v1/auth/tokens", headers=network.admin).json()[0]["id"]}
     ticket_id = offer_id = None
     offered = network.experts["an"]

@@ -9,16 +9,17 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "expert_match"
 # For each layer, the expert_match modules it must never import.
 FORBIDDEN = {
     "matching": {"*"},
-    "db": {"http", "orgs", "auth", "experts", "tickets", "api", "web", "app", "cli", "fixtures"},
-    "orgs": {"http", "auth", "experts", "tickets", "api", "web", "app", "cli", "fixtures"},
-    "auth": {"http", "experts", "tickets", "api", "web", "app", "cli", "fixtures"},
-    "notify": {"http", "experts", "tickets", "api", "web", "app", "cli", "fixtures", "auth"},
-    "experts": {"http", "tickets", "api", "web", "app", "cli", "fixtures"},
-    "tickets": {"api", "web", "http", "app", "cli", "fixtures"},
+    "db": {"privacy", "http", "orgs", "auth", "experts", "tickets", "api", "web", "app", "cli", "fixtures"},
+    "orgs": {"privacy", "http", "auth", "experts", "tickets", "api", "web", "app", "cli", "fixtures"},
+    "auth": {"privacy", "http", "experts", "tickets", "api", "web", "app", "cli", "fixtures"},
+    "notify": {"privacy", "http", "experts", "tickets", "api", "web", "app", "cli", "fixtures", "auth"},
+    "experts": {"privacy", "http", "tickets", "api", "web", "app", "cli", "fixtures"},
+    "tickets": {"privacy", "api", "web", "http", "app", "cli", "fixtures"},
     "http": {"api", "web", "app", "cli", "fixtures"},
+    "privacy": {"api", "web", "http", "app", "cli", "fixtures"},
     "api": {"web", "app", "cli", "fixtures"},
     "web": {"api", "app", "cli", "fixtures"},
-    "evaluation": {"http", "db", "orgs", "auth", "experts", "tickets", "api", "web", "app", "cli"},
+    "evaluation": {"privacy", "http", "db", "orgs", "auth", "experts", "tickets", "api", "web", "app", "cli"},
 }
 # evaluation/ may read the demo data files (expert_match.fixtures), never its database loader.
 FORBIDDEN_MODULES = {"evaluation": {"expert_match.fixtures.loader"}}

@@ -12,11 +12,12 @@ from litestar.datastructures import State
 
 from expert_match import __version__
 from expert_match.api.auth import AuthController, provide_caller, provide_staff
-from expert_match.http.deps import provide_db_session, provide_desk, provide_match_index, provide_now
+from expert_match.http.deps import DatabaseGate, provide_db_session, provide_desk, provide_match_index, provide_now
 from expert_match.api.experts import ExpertController
 from expert_match.api.health import HealthController
 from expert_match.api.match import MatchController
 from expert_match.api.orgs import OrgController
+from expert_match.api.people import PeopleController
 from expert_match.api.problems import EXCEPTION_HANDLERS
 from expert_match.api.skills import SkillController
 from expert_match.api.strict_body import strict_json_body
@@ -51,7 +52,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
 
     return Litestar(
         route_handlers=[HealthController, AuthController, OrgController, ExpertController, SkillController, MatchController,
-                        TicketController, OfferController, CoordinationController, web_router(), static_router()],
+                        TicketController, OfferController, CoordinationController, PeopleController, web_router(),
+                        static_router()],
         dependencies={
             "db_session": Provide(provide_db_session),
             "now": Provide(provide_now, sync_to_thread=False),
@@ -61,7 +63,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
             "desk": Provide(provide_desk, sync_to_thread=False),
         },
         state=State({"settings": settings, "database": db, "clock": the_clock, "match_index": index,
-                     "desk": desk}),
+                     "desk": desk, "db_gate": DatabaseGate.for_database(db)}),
         on_startup=[index.build, *([scheduler.start] if scheduler else [])],
         exception_handlers=EXCEPTION_HANDLERS,
         before_request=strict_json_body,

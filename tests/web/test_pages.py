@@ -118,6 +118,8 @@ def test_the_coordinator_sees_ranked_candidates_with_their_reasons_and_assigns(w
     assert assigned.status_code == 303, assigned.text
     ticket = client.get(f"/api/v1/tickets/{ticket_id}", headers=web.admin).json()
     assert ticket["assigned_expert_id"] == expert_id
+    channels = [a["channel"] for a in client.get(f"/api/v1/tickets/{ticket_id}/accesses", headers=web.admin).json()]
+    assert channels == ["web", "web", "api"]  # each time the coordinator opened the ticket, by page or API
 
 
 def test_form_errors_are_shown_next_to_the_field_with_the_input_kept(web: Network) -> None:

@@ -35,6 +35,7 @@ from expert_match.tickets.desk import Desk
 from expert_match.tickets.models import Offer, OfferState, Ticket, TicketEvent
 from expert_match.tickets.repository import TicketFilter, TicketRepository
 from expert_match.tickets.schemas import (
+    AccessRead,
     AssignRequest,
     EventRead,
     FeedbackCreate,
@@ -149,15 +150,23 @@ class TicketController(Controller):
         return TicketPage(items=ticket_reads(db_session, desk, caller, tickets, now), total=total, limit=limit,
                           offset=offset)
 
-    @get("/{ticket_id:int}", sync_to_thread=True, summary="Read a ticket, with its service targets",
-         responses=problem_responses(400, 401, 404))
+    @get("/{ticket_id:int}", sync_to_thread=True, summary="Read a ticket, with its service targets (staff reads are logged)",
+         responses=problem_responses(400, 401, 404), opt={"logged_read": True})
     def read(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId) -> TicketRead:
-        return ticket_reads(db_session, desk, caller, [service.get_ticket(db_session, caller, ticket_id)], now)[0]
+        ticket = service.read_ticket(db_session, caller, ticket_id, now, "api")
+        return ticket_reads(db_session, desk, caller, [ticket], now)[0]
 
-    @get("/{ticket_id:int}/events", sync_to_thread=True, summary="The ticket's history and thread",
-         responses=problem_responses(400, 401, 404))
-    def events(self, db_session: DbSession, caller: CallerDep, ticket_id: PathId) -> list[EventRead]:
+    @get("/{ticket_id:int}/events", sync_to_thread=True, summary="The ticket's history and thread (staff reads are logged)",
+         responses=problem_responses(400, 401, 404), opt={"logged_read": True})
+    def events(self, db_session: DbSession, caller: CallerDep, now: Now, ticket_id: PathId) -> list[EventRead]:
+        service.read_ticket(db_session, caller, ticket_id, now, "api")
         return [event_read(e) for e in thread.events(db_session, caller, ticket_id)]
+
+    @get("/{ticket_id:int}/accesses", sync_to_thread=True, summary="Who among the staff read the ticket (admins)",
+         responses=problem_responses(400, 401, 403, 404))
+    def ticket_accesses(self, db_session: DbSession, caller: CallerDep, ticket_id: PathId) -> list[AccessRead]:
+        return [AccessRead(user_id=a.user_id, at=a.at, channel=a.channel)
+                for a in service.accesses(db_session, caller, ticket_id)]
 
     @post("/{ticket_id:int}/posts", sync_to_thread=True, summary="Post advice, a note, an answer or a question",
           responses=STATE_ERRORS)

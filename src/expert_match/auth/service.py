@@ -35,7 +35,7 @@ class LoginResult:
 
 def check_login_rate(session: Session, email: str, address: str, now: datetime, settings: Settings) -> None:
     """429 when the account or the client address has failed too often in the window."""
-    _check_rate(session, ((_account_key(email), settings.login_failures_per_account),
+    _check_rate(session, ((account_key(email), settings.login_failures_per_account),
                           (_address_key(address), settings.login_failures_per_address)),
                 timedelta(minutes=settings.login_window_minutes), now, "too many failed logins; try again later")
 
@@ -83,11 +83,11 @@ def login(session: Session, email: str, password: str, address: str, now: dateti
     user = UserRepository(session).get_by_email(email)
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
-        for key in (_account_key(email), _address_key(address)):
+        for key in (account_key(email), _address_key(address)):
             session.add(LoginAttempt(key=key, at=now))
         _forget_old_events(repo, now, settings)
         return LoginResult(user=None)
-    repo.clear_failures(_account_key(email))
+    repo.clear_failures(account_key(email))
     # A new session ID at every login (session fixation): the one the browser had is dropped.
     if previous_session_id:
         repo.delete_web_session(token_hash(previous_session_id))
@@ -140,7 +140,7 @@ def revoke_token(session: Session, user_id: int, token_id: int, now: datetime) -
     return token
 
 
-def _account_key(email: str) -> str:
+def account_key(email: str) -> str:
     return "account:" + email.strip().lower()
 
 

@@ -57,17 +57,21 @@ def create_database(settings: Settings) -> Database:
     )
 
 
+# Connections per process: the web layer admits at most this many requests to the database at once.
+POOL_SIZE, MAX_OVERFLOW = 10, 20
+
+
 def _create_engine(url: str, settings: Settings) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": settings.sqlite_busy_timeout_ms / 1000},
-        pool_size=10,
-        max_overflow=20,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
     )
     _install_sqlite_pragmas(engine, settings.sqlite_busy_timeout_ms)
     return engine

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -15,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from expert_match.db.engine import Database
+from expert_match.db.engine import MAX_OVERFLOW, POOL_SIZE, Database
 from expert_match.db.hooks import discard_after_commit, run_after_commit
 from expert_match.errors import Conflict
 from expert_match.experts.match_index import MatchIndex
@@ -48,15 +51,49 @@ async def provide_db_session(request: Request[Any, Any, Any], state: State) -> A
     A failed commit raises ``Conflict`` or propagates, so the client never sees a 2xx for it.
     """
     database: Database = state.database
-    factory = database.reader if request.method in READ_METHODS else database.writer
-    session = factory()
-    try:
-        yield session
-        await to_thread.run_sync(_commit, session)
-        await to_thread.run_sync(run_after_commit, session)
-    finally:
-        discard_after_commit(session)
-        await to_thread.run_sync(session.close)
+    gate: DatabaseGate = state.db_gate
+    # A read that is logged (``opt={"logged_read": True}``) writes: it takes the writer, so the
+    # log row never has to upgrade a read transaction (SQLite could refuse that under load).
+    reading = request.method in READ_METHODS and not request.route_handler.opt.get("logged_read")
+    factory = database.reader if reading else database.writer
+    async with gate.admit(writing=not reading):
+        session = factory()
+        try:
+            yield session
+            await to_thread.run_sync(_commit, session)
+            await to_thread.run_sync(run_after_commit, session)
+        finally:
+            discard_after_commit(session)
+            await to_thread.run_sync(session.close)
+
+
+@dataclass
+class DatabaseGate:
+    """Admission to the database, awaited on the event loop before a request takes a thread.
+
+    Without it, requests blocked on the database hold worker threads: 40 concurrent filings on
+    SQLite each took a thread and waited for the write lock, while the request holding the lock
+    waited for a free thread to commit. Everyone timed out after the busy timeout (500s, measured
+    with 32 clients in tests/test_crash.py). So: at most as many requests as the pool has
+    connections, and on SQLite one writing request at a time (SQLite has one writer anyway).
+    """
+
+    connections: asyncio.Semaphore
+    writer: asyncio.Lock | None
+
+    @classmethod
+    def for_database(cls, database: Database) -> DatabaseGate:
+        return cls(connections=asyncio.Semaphore(POOL_SIZE + MAX_OVERFLOW),
+                   writer=asyncio.Lock() if database.dialect == "sqlite" else None)
+
+    @asynccontextmanager
+    async def admit(self, *, writing: bool) -> AsyncIterator[None]:
+        async with self.connections:
+            if writing and self.writer is not None:
+                async with self.writer:
+                    yield
+            else:
+                yield
 
 
 def _commit(session: Session) -> None:

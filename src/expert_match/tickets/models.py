@@ -142,3 +142,17 @@ class Feedback(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     bottleneck_removed: Mapped[bool | None] = mapped_column(Boolean)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TicketAccess(Base):
+    """A coordinator's or admin's read of a ticket (personal-data accountability): who, when, how.
+    Requesters and experts reading their own tickets are not logged; staff can read any."""
+
+    __tablename__ = "ticket_accesses"
+    __table_args__ = (Index("ix_ticket_accesses_user_at", "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    channel: Mapped[str] = mapped_column(String(8))  # "api" or "web"

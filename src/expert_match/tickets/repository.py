@@ -10,7 +10,7 @@ from sqlalchemy import Select, exists, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from expert_match.db.paging import Window, fetch_page, order_clauses
-from expert_match.tickets.models import Feedback, MatchRun, Offer, OfferState, Ticket, TicketEvent
+from expert_match.tickets.models import Feedback, MatchRun, Offer, OfferState, Ticket, TicketAccess, TicketEvent
 from expert_match.tickets.states import WORKING_STATES, TicketStatus
 
 
@@ -266,6 +266,13 @@ class TicketRepository:
     def offer_counts(self) -> dict[str, int]:
         query = select(Offer.state, func.count()).group_by(Offer.state)
         return {str(state.value if hasattr(state, "value") else state): int(n) for state, n in self.session.execute(query)}
+
+    def add_access(self, access: TicketAccess) -> None:
+        self.session.add(access)
+
+    def accesses(self, ticket_id: int) -> list[TicketAccess]:
+        query = select(TicketAccess).where(TicketAccess.ticket_id == ticket_id).order_by(TicketAccess.id)
+        return list(self.session.scalars(query))
 
     def created_since(self, since: datetime) -> list[tuple[datetime, str]]:
         """(filed at, current status) of every ticket filed since ``since``."""

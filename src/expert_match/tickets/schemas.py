@@ -31,6 +31,12 @@ class TicketCreate(Input):
     org_id: Id | None = None
 
 
+class AccessRead(Output):
+    user_id: int
+    at: datetime
+    channel: str
+
+
 class TargetRead(Output):
     name: TargetName
     state: TargetState

@@ -18,7 +18,7 @@ from expert_match.orgs.repository import OrgRepository
 from expert_match.orgs.service import resolve_place
 from expert_match.tickets import offers
 from expert_match.tickets.desk import Desk
-from expert_match.tickets.models import Ticket, TicketEvent
+from expert_match.tickets.models import Ticket, TicketAccess, TicketEvent
 from expert_match.tickets.repository import Scope, TicketFilter, TicketRepository
 from expert_match.tickets.schemas import TicketCreate
 from expert_match.tickets.similar import duplicate_scores
@@ -50,6 +50,23 @@ def get_ticket(session: Session, caller: Caller, ticket_id: int) -> Ticket:
     if ticket is None:
         raise NotFound(f"ticket {ticket_id} not found")
     return ticket
+
+
+def read_ticket(session: Session, caller: Caller, ticket_id: int, now: datetime, channel: str) -> Ticket:
+    """``get_ticket`` for showing the ticket to someone: a coordinator's or admin's read is
+    logged (they can open every org's tickets, so who looked at what must be answerable)."""
+    ticket = get_ticket(session, caller, ticket_id)
+    if caller.is_staff:
+        TicketRepository(session).add_access(TicketAccess(ticket_id=ticket.id, user_id=caller.user_id, at=now,
+                                                          channel=channel))
+    return ticket
+
+
+def accesses(session: Session, caller: Caller, ticket_id: int) -> list[TicketAccess]:
+    """Who among the staff read the ticket, and when (admins only)."""
+    if caller.role != Role.ADMIN:
+        raise NotAllowed("only admins may read the access log")
+    return TicketRepository(session).accesses(get_ticket(session, caller, ticket_id).id)
 
 
 def expert_loads(session: Session) -> dict[int, int]:

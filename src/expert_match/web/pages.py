@@ -255,7 +255,7 @@ class TicketPages(Controller):
             raise
         return Redirect(f"/tickets/{filed.ticket.id}", status_code=303)
 
-    @get("/tickets/{ticket_id:int}", sync_to_thread=True)
+    @get("/tickets/{ticket_id:int}", sync_to_thread=True, opt={"logged_read": True})
     def read(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep,
              ticket_id: PathId) -> Response[str]:
         return self._ticket(db_session, desk, now, visitor, ticket_id, {})
@@ -263,7 +263,7 @@ class TicketPages(Controller):
     def _ticket(self, session: Session, desk: Desk, now: datetime, visitor: Visitor, ticket_id: int,
                 errors: dict[str, str], status_code: int = 200) -> Response[str]:
         caller = visitor.signed_in
-        ticket = service.get_ticket(session, caller, ticket_id)
+        ticket = service.read_ticket(session, caller, ticket_id, now, "web")
         view = ticket_view(session, desk, visitor, [ticket], now)[0]
         events = thread.events(session, caller, ticket.id)
         candidates = service.latest_candidates(session, ticket) if caller.is_staff else []

@@ -131,11 +131,12 @@ class AuthController(Controller):
         return Response(body, cookies=[cookie], headers={"Cache-Control": "no-store"})
 
     @post("/logout", sync_to_thread=True, status_code=204, summary="Log out (ends the session)",
-          responses=problem_responses(401, 403))
-    def logout(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep) -> Response[None]:
+          responses=problem_responses(401, 403),
+          # Always clear the browser's cookie; declared statically so the 204 documents no body.
+          response_cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")])
+    def logout(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep) -> None:
         if cookie := request.cookies.get(SESSION_COOKIE):
             service.logout(db_session, cookie)
-        return Response(None, status_code=204, cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")])
 
     @get("/me", sync_to_thread=True, summary="The signed-in user", responses=problem_responses(401))
     def read_me(self, db_session: DbSession, caller: CallerDep) -> Me:
@@ -161,6 +162,6 @@ class AuthController(Controller):
         return TokenIssued(token=token_read(token), secret=secret)
 
     @delete("/tokens/{token_id:int}", sync_to_thread=True, status_code=204, summary="Revoke one of my API tokens",
-            responses=problem_responses(401, 403, 404))
+            responses=problem_responses(400, 401, 403, 404))
     def revoke_token(self, db_session: DbSession, caller: CallerDep, now: Now, token_id: PathId) -> None:
         service.revoke_token(db_session, caller.user_id, token_id, now)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from anyio import to_thread
+from anyio import CancelScope, to_thread
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -64,7 +64,10 @@ async def provide_db_session(request: Request[Any, Any, Any], state: State) -> A
             await to_thread.run_sync(run_after_commit, session)
         finally:
             discard_after_commit(session)
-            await to_thread.run_sync(session.close)
+            # Shielded: a request cancelled during cleanup (client gone, app shutting down) must
+            # still end its transaction, or an SQLite write lock outlives the request (seen in CI).
+            with CancelScope(shield=True):
+                await to_thread.run_sync(session.close)
 
 
 @dataclass

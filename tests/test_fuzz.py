@@ -15,7 +15,6 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error

@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency
 from litestar.params import JSONBody, QueryParameter
 from sqlalchemy.orm import Session
 

@@ -8,7 +8,6 @@ every test, so tests see an empty, migrated database and never each other's rows
 from __future__ import annotations
 
 import os
-import uuid
 from contextlib import ExitStack, contextmanager
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,11 +15,10 @@ from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from expert_match.app import create_app
-from expert_match.db.engine import Database, create_database, normalize_database_url
+from expert_match.db.engine import Database, create_database, scratch_postgres_database
 from expert_match.db.migrate import upgrade
 from expert_match.migrations.metadata import metadata
 from expert_match.settings import Settings
@@ -49,16 +47,8 @@ def temporary_postgres_database(prefix: str) -> Iterator[str]:
     admin_url = postgres_admin_url()
     if admin_url is None:
         pytest.skip(f"{POSTGRES_ENV} is not set")
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(normalize_database_url(admin_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(normalize_database_url(admin_url)).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database(admin_url, prefix) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -49,6 +49,7 @@ class Row:
 
 MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/health"): Row("none", expect("ok", anonymous="ok")),
+    ("GET", "/health/live"): Row("none", expect("ok", anonymous="ok")),
     # Public: anyone may log in (the account below exists with this password).
     ("POST", "/api/v1/auth/login"): Row("none", expect("ok", anonymous="ok"),
                                         {"email": "login@danang.example", "password": "mật khẩu đủ dài"}),

@@ -1,7 +1,21 @@
+from expert_match.db.engine import Database
+
+
 def test_health_reports_ok_and_the_engine(client, migrated):
     response = client.get("/health")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "version": "0.1.0", "database": migrated.dialect}
+
+
+def test_liveness_answers_without_the_database(client, migrated, monkeypatch):
+    def unreachable(_database: Database) -> None:
+        raise RuntimeError("the database is down")
+
+    monkeypatch.setattr(Database, "ping", unreachable)
+    assert client.get("/health").status_code == 500
+    response = client.get("/health/live")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
 
 
 def test_openapi_schema_lists_every_api_route(client):

@@ -79,3 +79,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
         on_shutdown=[*([scheduler.stop] if scheduler else []), index.close, dispose_database],
         debug=settings.debug,
     )
+
+
+def app_from_environment() -> Litestar:
+    """The app from ``EXPERT_MATCH_*`` variables: the factory each ``serve --workers N`` process calls."""
+    return create_app(Settings.from_env())

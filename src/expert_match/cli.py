@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -38,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default: EXPERT_MATCH_PORT or 8000)")
     serve.add_argument("--with-scheduler", action="store_true",
                        help="also run the scheduler in the server process (one-machine setups)")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="server processes (default 1; 2 on a 2-core machine, see README: Running in production)")
+    serve.add_argument("--access-log", action="store_true",
+                       help="log every request (off by default: the reverse proxy logs requests, and it costs CPU)")
     serve.set_defaults(command=cmd_serve)
     scheduler = sub.add_parser("scheduler", help="expire offers, send next rounds, auto-close, flag breaches")
     scheduler.add_argument("--once", action="store_true", help="run one pass and exit (cron)")
@@ -99,6 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench_matching.add_argument("--queries", type=int, default=200, help="synthetic tickets to time")
     bench_matching.add_argument("--json", action="store_true")
     bench_matching.set_defaults(command=cmd_bench_matching)
+    bench_api = bench_sub.add_parser("api", help="the server under load: req/s, p50, p99, errors per operation")
+    add_load_options(bench_api)
+    bench_api.add_argument("--seconds", type=float, default=10.0, help="measured seconds per operation")
+    bench_api.add_argument("--json", action="store_true")
+    bench_api.set_defaults(command=cmd_bench_api)
+    bench_soak = bench_sub.add_parser("soak", help="mixed load for minutes: memory per round, errors")
+    bench_soak.add_argument("--minutes", type=float, default=10.0)
+    bench_soak.add_argument("--round-seconds", type=float, default=30.0, help="memory is read after every round")
+    add_load_options(bench_soak)
+    bench_soak.add_argument("--json", action="store_true")
+    bench_soak.set_defaults(command=cmd_bench_soak)
     evaluate = sub.add_parser("eval", help="evaluate the matcher offline")
     eval_sub = evaluate.add_subparsers(required=True, metavar="DATASET")
     gold = eval_sub.add_parser("goldstandard", help="reviewer-expertise gold standard (Stelmakh et al. 2023)")
@@ -114,6 +130,18 @@ def build_parser() -> argparse.ArgumentParser:
     ranking.add_argument("--scores-out", type=Path, help="write {query_id: {expert_id: score}}")
     ranking.set_defaults(command=cmd_eval_ranking)
     return parser
+
+
+def add_load_options(parser: argparse.ArgumentParser) -> None:
+    """What ``bench api`` and ``bench soak`` share: the database, the data and the server."""
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--postgres-url", default=os.environ.get("EXPERT_MATCH_BENCH_POSTGRES_URL",
+                                                                "postgresql://postgres@127.0.0.1:5432/postgres"),
+                        help="server where a scratch database is created and dropped "
+                             "(default: EXPERT_MATCH_BENCH_POSTGRES_URL or the local server)")
+    parser.add_argument("--experts", type=int, default=13000, help="synthetic experts besides the demo data")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2, help="server processes (2 for 2 cores)")
 
 
 def cmd_migrate(_args: argparse.Namespace, settings: Settings) -> int:
@@ -339,6 +367,44 @@ def cmd_eval_ranking(args: argparse.Namespace, _settings: Settings) -> int:
     return 0
 
 
+def cmd_bench_api(args: argparse.Namespace, _settings: Settings) -> int:
+    import json
+
+    from expert_match.loadtest.runner import ApiBenchConfig, bench_api, format_report
+
+    if args.experts < 0 or args.connections < 1 or args.seconds <= 0 or not 1 <= args.workers <= 32:
+        print("error: --experts >= 0, --connections >= 1, --seconds > 0 and 1 <= --workers <= 32", file=sys.stderr)
+        return 2
+    config = ApiBenchConfig(database=args.database, postgres_url=args.postgres_url, experts=args.experts,
+                            connections=args.connections, seconds=args.seconds, workers=args.workers)
+    result = bench_api(config, say=lambda msg: print(msg, file=sys.stderr, flush=True))
+    print(json.dumps(result) if args.json else format_report(result))
+    return 0
+
+
+def cmd_bench_soak(args: argparse.Namespace, _settings: Settings) -> int:
+    import json
+
+    from expert_match.loadtest.runner import ApiBenchConfig
+    from expert_match.loadtest.soak import SoakConfig, soak
+
+    if args.minutes <= 0 or args.round_seconds <= 0 or args.connections < 1 or not 1 <= args.workers <= 32:
+        print("error: --minutes and --round-seconds > 0, --connections >= 1, 1 <= --workers <= 32", file=sys.stderr)
+        return 2
+    bench = ApiBenchConfig(database=args.database, postgres_url=args.postgres_url, experts=args.experts,
+                           connections=args.connections, workers=args.workers)
+    result = soak(SoakConfig(bench=bench, minutes=args.minutes, round_s=args.round_seconds),
+                  say=lambda msg: print(msg, file=sys.stderr, flush=True))
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"soak on {result['database']}: {result['minutes']:g} min, {result['rounds']} rounds, "
+              f"mixed {result['mixed_rps_mean']} req/s on average, {result['accepts']} accepts, "
+              f"errors {result['errors']}; server RSS {result['rss_mb_first']} MB after the first round, "
+              f"{result['rss_mb_last']} MB at the end ({result['rss_mb_growth_after_first_round']:+} MB)")
+    return 1 if result["errors"] else 0
+
+
 def cmd_bench_matching(args: argparse.Namespace, _settings: Settings) -> int:
     import json
 
@@ -383,15 +449,29 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     host = args.host or settings.host
     port = args.port or settings.port
+    if not 1 <= args.workers <= 32:
+        print("error: --workers must be between 1 and 32", file=sys.stderr)
+        return 2
+    if args.workers > 1 and args.with_scheduler:
+        print("error: with several workers, run the scheduler as its own process (`expert-match scheduler`)",
+              file=sys.stderr)
+        return 2
     database = create_database(settings)
-    if not at_head(database):
+    ready = at_head(database)
+    database.dispose()
+    if not ready:
         print("error: the database schema is not up to date; run `expert-match migrate` first", file=sys.stderr)
         return 2
     base = f"http://{host}:{port}"
     print(f"expert-match on {base}\n  API docs:     {base}/schema\n  Swagger UI:   {base}/schema/swagger\n"
           f"  OpenAPI JSON: {base}/schema/openapi.json\n  Experts:      {base}/api/v1/experts", flush=True)
-    uvicorn.run(create_app(settings, with_scheduler=args.with_scheduler), host=host, port=port,
-                log_level=settings.log_level.lower())
+    if args.workers == 1:
+        uvicorn.run(create_app(settings, with_scheduler=args.with_scheduler), host=host, port=port,
+                    log_level=settings.log_level.lower(), access_log=args.access_log)
+    else:
+        # Each worker process builds its own app (and index) from the same environment.
+        uvicorn.run("expert_match.app:app_from_environment", factory=True, workers=args.workers, host=host,
+                    port=port, log_level=settings.log_level.lower(), access_log=args.access_log)
     return 0
 
 
@@ -401,7 +481,7 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
     from expert_match.experts.match_index import MatchIndex
     from expert_match.notify.outbox import deliver_due
     from expert_match.tickets.desk import Desk
-    from expert_match.tickets.scheduler import run_once
+    from expert_match.tickets.scheduler import housekeeping, run_once
 
     def work(database: Database) -> int:
         index = MatchIndex(database.reader)
@@ -410,6 +490,7 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
         try:
             while True:
                 report = run_once(database, desk, clock.now())
+                housekeeping(database, clock.now(), settings)
                 delivered = deliver_due(database, settings, clock.now())
                 print(f"{clock.now():%Y-%m-%d %H:%M:%S} offers expired {report.offers_expired}, "
                       f"tickets closed {report.tickets_closed}, breaches {report.breaches}, "

@@ -81,3 +81,45 @@ def test_two_schedulers_at_once_do_each_thing_once(parallel_network, clock, data
     assert all(count <= 5 for count in pending.values())
     # Breaches: the 2 h assignment target is not reached yet, so nobody recorded one.
     assert sum(r.breaches for r in reports) == 0
+
+
+def test_a_pass_claims_only_tickets_with_a_breach_to_record(network, clock, database, monkeypatch):
+    import expert_match.tickets.scheduler as scheduler
+
+    client = network.client
+    desk = client.app.state.desk
+    clock.current = local_time(2026, 11, 23, 8, 0)
+    for i in range(3):
+        body = {**SIGNATURE, "title": f"{SIGNATURE['title']} số {i}"}
+        assert client.post("/api/v1/tickets", json=body, headers=network.requester).status_code == 201
+    claimed: list[int] = []
+    real = scheduler._breaches
+    monkeypatch.setattr(scheduler, "_breaches", lambda session, desk, ticket, now, report: (
+        claimed.append(ticket.id), real(session, desk, ticket, now, report)))
+    # Nothing is late yet: no ticket takes the writer (on SQLite, every claim is a write lock).
+    run_once(database, desk, local_time(2026, 11, 23, 8, 5))
+    assert claimed == []
+    # Days later the targets are breached: each ticket is claimed once and its breaches recorded.
+    late = local_time(2026, 12, 4, 10, 0)
+    assert run_once(database, desk, late).breaches >= 3
+    assert sorted(claimed) == [1, 2, 3]
+    claimed.clear()
+    assert run_once(database, desk, late).breaches == 0
+    assert claimed == []
+
+
+def test_housekeeping_drops_rate_limit_events_older_than_every_window(database, clock):
+    from datetime import timedelta
+
+    from expert_match.auth.models import LoginAttempt
+    from expert_match.settings import Settings
+    from expert_match.tickets.scheduler import housekeeping
+
+    now = local_time(2026, 11, 27, 10, 0)
+    with database.writer.begin() as session:
+        session.add_all([LoginAttempt(key="file|user|1", at=now - timedelta(hours=2)),
+                         LoginAttempt(key="file|user|1", at=now - timedelta(minutes=30))])
+    housekeeping(database, now, Settings())
+    with database.reader() as session:
+        left = session.scalars(select(LoginAttempt.at).where(LoginAttempt.key == "file|user|1")).all()
+    assert left == [now - timedelta(minutes=30)]

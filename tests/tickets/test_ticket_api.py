@@ -119,7 +119,7 @@ def test_declines_lead_to_needs_attention_and_coordinator_actions(network, clock
     assert len(seen) == len(set(seen))  # nobody is offered the same ticket twice
     assert client.get(f"/api/v1/tickets/{tid}", headers=network.admin).json()["status"] == "needs_attention"
     queue = client.get("/api/v1/queues", headers=network.admin).json()
-    assert [t["id"] for t in queue["needs_attention"]] == [tid]
+    assert [t["id"] for t in queue["needs_attention"]] == [tid] and queue["totals"]["needs_attention"] == 1
     # Rematching finds nobody new: back to needs_attention, never to someone who declined.
     rematch = client.post(f"/api/v1/tickets/{tid}/rematch", headers=network.admin)
     assert rematch.status_code == 200 and rematch.json()["status"] == "needs_attention"
@@ -204,3 +204,14 @@ def test_cancel_and_merge(parallel_network):
     assert into_cancelled.status_code == 409
     kinds = [e["kind"] for e in client.get(f"/api/v1/tickets/{keep['id']}/events", headers=network.admin).json()]
     assert kinds[-1] == "merged_in"
+
+
+def test_queues_send_the_first_tickets_of_each_queue_and_count_them_all(parallel_network):
+    client = parallel_network.client
+    filed = [file(parallel_network, {**GIS, "title": f"Cần bản đồ số khu {i}"})["ticket"]["id"] for i in range(3)]
+    full = client.get("/api/v1/queues", headers=parallel_network.admin).json()
+    assert [t["id"] for t in full["unassigned"]] == filed and full["totals"]["unassigned"] == 3
+    cut = client.get("/api/v1/queues", params={"limit": 2}, headers=parallel_network.admin).json()
+    assert [t["id"] for t in cut["unassigned"]] == filed[:2] and cut["totals"]["unassigned"] == 3
+    assert len(cut["expert_loads"]) == 2 < len(full["expert_loads"])
+    assert client.get("/api/v1/queues", params={"limit": 0}, headers=parallel_network.admin).status_code == 400

@@ -16,6 +16,10 @@ class Health(Output):
     database: str
 
 
+class Live(Output):
+    status: str
+
+
 class HealthController(Controller):
     path = "/health"
     tags = ["health"]
@@ -25,3 +29,9 @@ class HealthController(Controller):
         database: Database = state.database
         database.ping()
         return Health(status="ok", version=__version__, database=database.dialect)
+
+    @get("/live", summary="Liveness: the process answers (no database work)")
+    async def live(self) -> Live:
+        # For process supervisors and load balancers, and the ceiling of `expert-match bench api`:
+        # what the server costs per request before any application work.
+        return Live(status="ok")

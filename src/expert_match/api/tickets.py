@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
+from anyio import to_thread
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.params import JSONBody, QueryParameter
@@ -15,6 +16,7 @@ from expert_match.api.problems import problem_responses
 from expert_match.auth import service as auth_service
 from expert_match.auth.principal import Caller
 from expert_match.http.deps import (
+    DEFERRED_WRITE,
     SHORT_BODY_BYTES,
     DbSession,
     DeskDep,
@@ -24,6 +26,7 @@ from expert_match.http.deps import (
     PathId,
     SearchText,
     client_address,
+    write_transaction,
 )
 from expert_match.db.hooks import after_commit
 from expert_match.db.paging import Window
@@ -116,17 +119,33 @@ class TicketController(Controller):
     path = "/api/v1/tickets"
     tags = ["tickets"]
 
-    @post("/", sync_to_thread=True, summary="File a problem (offers go out at once)",
+    @post("/", summary="File a problem (offers go out at once)", opt={DEFERRED_WRITE: True},
           responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 429))
-    def file(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep, desk: DeskDep,
-             now: Now, state: State, data: JSONBody[TicketCreate]) -> TicketFiled:
+    async def file(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep, desk: DeskDep,
+                   now: Now, state: State, data: JSONBody[TicketCreate]) -> TicketFiled:
         address = client_address(request)
-        auth_service.check_filing_rate(db_session, caller.user_id, address, now, state.settings)
-        filed = service.file_ticket(db_session, desk, caller, data, now)
-        auth_service.record_filing(db_session, caller.user_id, address, now, state.settings)
-        return TicketFiled(ticket=ticket_read(db_session, desk, caller, filed.ticket, now),
-                           possible_duplicates=[similar_read(t, s) for t, s in filed.duplicates],
-                           similar_resolved=[similar_read(t, s) for t, s in filed.similar_resolved])
+
+        def plan() -> service.FilingPlan:
+            auth_service.check_filing_rate(db_session, caller.user_id, address, now, state.settings)
+            planned = service.plan_filing(db_session, desk, caller, data, now)
+            db_session.close()  # hand the connection back before taking the writer
+            return planned
+
+        def write(session: Session, planned: service.FilingPlan) -> int:
+            filed = service.file_ticket(session, desk, caller, data, now, planned)
+            auth_service.record_filing(session, caller.user_id, address, now, state.settings)
+            return filed.ticket.id
+
+        def respond(ticket_id: int, planned: service.FilingPlan) -> TicketFiled:
+            # After the commit, in the request's read session again: the writer is free sooner.
+            ticket = service.get_ticket(db_session, caller, ticket_id)
+            return TicketFiled(ticket=ticket_reads(db_session, desk, caller, [ticket], now)[0],
+                               possible_duplicates=[similar_read(t, s) for t, s in planned.duplicates],
+                               similar_resolved=[similar_read(t, s) for t, s in planned.similar_resolved])
+
+        planned = await to_thread.run_sync(plan)
+        ticket_id = await write_transaction(state, lambda session: write(session, planned))
+        return await to_thread.run_sync(respond, ticket_id, planned)
 
     @get("/", sync_to_thread=True, summary="List the tickets I may see", responses=problem_responses(400, 401, 422))
     def list_tickets(
@@ -287,17 +306,19 @@ class CoordinationController(Controller):
 
     @get("/queues", sync_to_thread=True, summary="Coordinator queues: unassigned, needs attention, at risk, breached",
          responses=problem_responses(401, 403))
-    def queues(self, db_session: DbSession, staff: StaffDep, desk: DeskDep, now: Now) -> QueuesRead:
+    def queues(self, db_session: DbSession, staff: StaffDep, desk: DeskDep, now: Now,
+               limit: Annotated[int, QueryParameter(ge=1, le=200, description="Tickets per queue and experts "
+                                                                             "listed (totals count all)")] = 50,
+               ) -> QueuesRead:
         found = queues.queues(db_session, desk, now)
-
-        def reads(tickets: list[Ticket]) -> list[TicketRead]:
-            return ticket_reads(db_session, desk, staff, tickets, now)
-
-        return QueuesRead(unassigned=reads(found.unassigned), needs_attention=reads(found.needs_attention),
-                          at_risk=reads(found.at_risk), breached=reads(found.breached), by_district=found.by_district,
-                          by_category=found.by_category,
+        lists = {name: getattr(found, name) for name in ("unassigned", "needs_attention", "at_risk", "breached")}
+        # Only the first ``limit`` of each queue is sent: a city's open tickets with their full
+        # text and every expert's load made a multi-megabyte answer that took seconds to build.
+        shown = {name: ticket_reads(db_session, desk, staff, tickets[:limit], now) for name, tickets in lists.items()}
+        return QueuesRead(**shown, totals={name: len(tickets) for name, tickets in lists.items()},
+                          by_district=found.by_district, by_category=found.by_category,
                           expert_loads=[LoadRead(expert_id=x.expert_id, name=x.name, load=x.load, capacity=x.capacity)
-                                        for x in found.loads])
+                                        for x in found.loads[:limit]])
 
     @get("/metrics", sync_to_thread=True, summary="Service metrics: states, times, acceptance, utilisation",
          responses=problem_responses(401, 403))

@@ -58,11 +58,15 @@ def record_filing(session: Session, user_id: int, address: str, now: datetime, s
     # Counted in the same table as failed logins: both are (key, time) events read by window.
     for key, _limit in _filing_keys(user_id, address, settings):
         session.add(LoginAttempt(key=key, at=now))
+    # No sweep here: filings are frequent and the scheduler's housekeeping drops old events.
+
+
+def forget_old_events(session: Session, now: datetime, settings: Settings) -> None:
+    """Drop events older than the longest window that reads them (older ones are never counted)."""
     _forget_old_events(AuthRepository(session), now, settings)
 
 
 def _forget_old_events(repo: AuthRepository, now: datetime, settings: Settings) -> None:
-    """Drop events older than the longest window that reads them."""
     repo.forget_failures_before(now - max(timedelta(minutes=settings.login_window_minutes), FILING_WINDOW))
 
 

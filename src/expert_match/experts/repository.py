@@ -130,6 +130,13 @@ class ExpertRepository:
         query = select(ExpertProfile).where(ExpertProfile.id.in_(wanted)).options(*_EXPERT_LOADS)
         return list(self.session.scalars(query.order_by(ExpertProfile.id)))
 
+    def active_ids(self, expert_ids: Iterable[int]) -> set[int]:
+        wanted = list(set(expert_ids))
+        if not wanted:
+            return set()
+        query = select(ExpertProfile.id).where(ExpertProfile.id.in_(wanted), ExpertProfile.active.is_(True))
+        return set(self.session.scalars(query))
+
     def changed_since(self, moment: datetime) -> list[tuple[int, datetime]]:
         """(id, latest change) of experts whose profile was written, or who got a rating on a
         resolved ticket, at or after ``moment`` (the matcher's watermark)."""

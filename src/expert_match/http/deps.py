@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from anyio import CancelScope, to_thread
 from litestar import Request
@@ -25,6 +25,8 @@ from expert_match.experts.match_index import MatchIndex
 from expert_match.tickets.desk import Desk
 from expert_match.structs import MAX_ID
 from expert_match.timeutil import Clock
+
+T = TypeVar("T")
 
 SESSION_COOKIE = "em_session"
 # Bodies of routes that take a few short fields (login, reasons, ratings): far below the
@@ -44,6 +46,11 @@ Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000, description="Rows to 
 SearchText = Annotated[str | None, QueryParameter(min_length=1, max_length=120, description="Search text")]
 
 
+# Route opt: the request's session only reads (the caller, checks, planning) and the handler
+# writes through ``write_transaction``, so SQLite's single writer is held only for the writes.
+DEFERRED_WRITE = "deferred_write"
+
+
 async def provide_db_session(request: Request[Any, Any, Any], state: State) -> AsyncGenerator[Session, None]:
     """One session per request; committed before the response is sent, so a 2xx means saved.
 
@@ -52,22 +59,37 @@ async def provide_db_session(request: Request[Any, Any, Any], state: State) -> A
     """
     database: Database = state.database
     gate: DatabaseGate = state.db_gate
+    opt = request.route_handler.opt
     # A read that is logged (``opt={"logged_read": True}``) writes: it takes the writer, so the
     # log row never has to upgrade a read transaction (SQLite could refuse that under load).
-    reading = request.method in READ_METHODS and not request.route_handler.opt.get("logged_read")
-    factory = database.reader if reading else database.writer
-    async with gate.admit(writing=not reading):
-        session = factory()
-        try:
-            yield session
-            await to_thread.run_sync(_commit, session)
-            await to_thread.run_sync(run_after_commit, session)
-        finally:
-            discard_after_commit(session)
-            # Shielded: a request cancelled during cleanup (client gone, app shutting down) must
-            # still end its transaction, or an SQLite write lock outlives the request (seen in CI).
-            with CancelScope(shield=True):
-                await to_thread.run_sync(session.close)
+    reading = request.method in READ_METHODS and not opt.get("logged_read") or bool(opt.get(DEFERRED_WRITE))
+    async with gate.admit(writing=not reading), transaction(database.reader if reading else database.writer) as session:
+        yield session
+
+
+async def write_transaction(state: State, work: Callable[[Session], T]) -> T:
+    """``work`` in a writer session of its own, committed before this returns (routes marked
+    ``DEFERRED_WRITE``). The request already holds a connection permit: it must have closed its
+    read session first, so it never holds two connections."""
+    database: Database = state.database
+    gate: DatabaseGate = state.db_gate
+    async with gate.writing(), transaction(database.writer) as session:
+        return await to_thread.run_sync(work, session)
+
+
+@asynccontextmanager
+async def transaction(factory: Callable[[], Session]) -> AsyncIterator[Session]:
+    session = factory()
+    try:
+        yield session
+        await to_thread.run_sync(_commit, session)
+        await to_thread.run_sync(run_after_commit, session)
+    finally:
+        discard_after_commit(session)
+        # Shielded: a request cancelled during cleanup (client gone, app shutting down) must
+        # still end its transaction, or an SQLite write lock outlives the request (seen in CI).
+        with CancelScope(shield=True):
+            await to_thread.run_sync(session.close)
 
 
 @dataclass
@@ -92,10 +114,18 @@ class DatabaseGate:
     @asynccontextmanager
     async def admit(self, *, writing: bool) -> AsyncIterator[None]:
         async with self.connections:
-            if writing and self.writer is not None:
-                async with self.writer:
+            if writing:
+                async with self.writing():
                     yield
             else:
+                yield
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        if self.writer is None:
+            yield
+        else:
+            async with self.writer:
                 yield
 
 

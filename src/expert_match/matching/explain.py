@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -17,22 +17,17 @@ SKILL_MATCH_SHARE = 0.5  # share of a skill name's idf mass (n-grams included) t
 
 
 def explain_terms(
-    expert_row: sp.csr_matrix, query: sp.csr_matrix, space: TermSpace, display: dict[str, str] | None = None
+    expert: Mapping[int, float], query: sp.csr_matrix, space: TermSpace, display: dict[str, str] | None = None
 ) -> tuple[MatchedTerm, ...]:
     """Shared terms with their contribution to the text score, strongest first.
 
+    ``expert``: the expert's (centroid) weight per term column, at least on the query's columns.
     A term is shown once (contributions of both blocks added) and in the expert's own accented
     spelling when ``display`` (folded -> accented, from the expert's texts) or the accented block
     has one: an unaccented problem "chu ky so" shows "chữ ký số".
     """
-    expert = dict(zip(expert_row.indices.tolist(), expert_row.data.tolist()))
-    accented_forms: dict[str, str] = dict(display or {})
-    for column in expert:
-        if space.block_of_term[column] == 0:
-            term = space.term_text(column)
-            accented_forms.setdefault(fold(term), term)
     merged: dict[str, float] = {}
-    shown: dict[str, str] = {}
+    spelled: dict[str, str] = {}
     for column, weight in zip(query.indices.tolist(), query.data.tolist()):
         value = expert.get(column)
         if value is None:
@@ -40,9 +35,12 @@ def explain_terms(
         term = space.term_text(column)
         key = fold(term)
         merged[key] = merged.get(key, 0.0) + value * weight
-        shown[key] = accented_forms.get(key, term)
+        # The accented block's own spelling beats the folded one.
+        if space.block_of_term[column] == 0 or key not in spelled:
+            spelled[key] = term
     ranked = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TERMS]
-    return tuple(MatchedTerm(term=shown[key], weight=round(weight, 4)) for key, weight in ranked)
+    forms = display or {}
+    return tuple(MatchedTerm(term=forms.get(key, spelled[key]), weight=round(weight, 4)) for key, weight in ranked)
 
 
 def accented_forms(texts: Sequence[str], analyzer: Analyzer) -> dict[str, str]:

@@ -291,6 +291,11 @@ class ExpertRanker:
         district, feedback = self._boosts(problem)
         total = text * availability * (1.0 + district + feedback)
         candidates = np.flatnonzero((availability > 0) & (text > 0))
+        if len(candidates) > 4 * k:
+            # Only what can reach the top k (ties at the k-th score kept) goes to the full sort.
+            scores = total[candidates]
+            kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+            candidates = candidates[scores >= kth]
         # Deterministic order: score descending, then expert id ascending.
         order = np.lexsort((self.expert_ids_[candidates], -total[candidates]))[:k]
         folded_query = set(self.space_.analyzer.terms(problem.text)[FOLDED])
@@ -302,20 +307,41 @@ class ExpertRanker:
             matches.append(Match(
                 expert_id=int(self.expert_ids_[index]), rank=rank, score=float(total[index]), parts=parts,
                 matched_terms=explain_terms(
-                    self.centroid(index), query, self.space_,
-                    accented_forms([d.text for d in self.profiles_[index].evidence()], self.space_.analyzer),
-                ),
+                    self.centroid_on(index, query.indices), query, self.space_, self._spellings(index)),
                 matched_skills=explain_skills(self.skill_keys_[index], folded_query, self.space_),
             ))
         return matches
 
-    def centroid(self, index: int) -> sp.csr_matrix:
-        """The expert's documents averaged with their field weights (a 1-row matrix), built when
-        a match is explained: keeping every centroid would cost a third of the index's memory."""
+    def _spellings(self, index: int) -> dict[str, str]:
+        """The expert's accented spellings (``accented_forms``), remembered for the experts
+        explained most recently: the same strong experts come up for many problems."""
+        cache: dict[int, tuple[ExpertProfile, dict[str, str]]] = self.__dict__.setdefault("spellings_", {})
+        profile = self.profiles_[index]
+        cached = cache.get(index)
+        if cached is None or cached[0] is not profile:
+            if len(cache) >= 4096:
+                cache.clear()
+            cached = (profile, accented_forms([d.text for d in profile.evidence()], self.space_.analyzer))
+            cache[index] = cached
+        return cached[1]
+
+    def centroid_on(self, index: int, columns: np.ndarray) -> dict[int, float]:
+        """The expert's documents averaged with their field weights, on ``columns`` (sorted) only:
+        what an explanation needs. Built from the postings when a match is explained, because
+        keeping every centroid would cost a third of the index's memory."""
         start = self.doc_starts_[index]
         end = self.doc_starts_[index + 1] if index + 1 < len(self.doc_starts_) else len(self.doc_owner_)
-        share = sp.csr_matrix(self.doc_share_[start:end].reshape(1, -1).astype(np.float32))
-        return (share @ self.documents_[start:end]).tocsr()
+        documents = self.documents_
+        weights: dict[int, float] = {}
+        for row in range(start, end):
+            lo, hi = documents.indptr[row], documents.indptr[row + 1]
+            terms = documents.indices[lo:hi]
+            found = np.searchsorted(columns, terms)
+            hit = (found < len(columns)) & (columns[np.minimum(found, len(columns) - 1)] == terms)
+            share = float(self.doc_share_[row])
+            for column, value in zip(terms[hit].tolist(), documents.data[lo:hi][hit].tolist()):
+                weights[column] = weights.get(column, 0.0) + share * value
+        return weights
 
     def _boosts(self, problem: Problem) -> tuple[np.ndarray, np.ndarray]:
         eligibility = self.eligibility_

@@ -3,6 +3,7 @@ assignment by a coordinator, and an expert handing a ticket back."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -24,6 +25,15 @@ def problem_of(ticket: Ticket) -> Problem:
                    district=ticket.district_code, onsite=ticket.onsite, language=ticket.language)
 
 
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """Eligible experts for a ticket, best first, without those already offered or who handed it back."""
+
+    matches: list[Match]
+    excluded: frozenset[int]
+    considered: int
+
+
 def explanation(found: Match) -> dict:
     return {
         "parts": {k: round(getattr(found.parts, k), 6) for k in ("text", "availability", "district", "feedback", "total")},
@@ -32,33 +42,50 @@ def explanation(found: Match) -> dict:
     }
 
 
+def rank_candidates(session: Session, desk: Desk, problem: Problem, now: datetime, k: int,
+                    excluded: frozenset[int] = frozenset()) -> Ranked:
+    """Reads only: filing ranks before it takes the write transaction (``service.plan_filing``)."""
+    matches = desk.index.rank(problem, k + len(excluded), now=now, loads=TicketRepository(session).loads())
+    # The index may lag a profile change made through another instance by a poll interval.
+    active = ExpertRepository(session).active_ids([m.expert_id for m in matches])
+    kept = [m for m in matches if m.expert_id not in excluded and m.expert_id in active][:k]
+    return Ranked(matches=kept, excluded=excluded, considered=len(desk.index.ranker.expert_ids_))
+
+
+def store_run(session: Session, ticket: Ticket, now: datetime, purpose: str, ranked: Ranked) -> None:
+    TicketRepository(session).add_match_run(MatchRun(
+        ticket_id=ticket.id, at=now, purpose=purpose, experts_considered=ranked.considered,
+        excluded_expert_ids=sorted(ranked.excluded),
+        candidates=[{"expert_id": m.expert_id, "rank": i, "score": round(m.score, 6), **explanation(m)}
+                    for i, m in enumerate(ranked.matches, start=1)],
+    ))
+
+
 def rank_for(session: Session, desk: Desk, ticket: Ticket, now: datetime, k: int,
              purpose: str) -> tuple[list[Match], set[int]]:
     """Ranked eligible experts for the ticket minus those already offered or who handed it back;
     the ranking is stored as a match run."""
     repo = TicketRepository(session)
-    excluded = repo.offered_experts(ticket.id) | repo.handed_back_by(ticket.id)
-    matches = desk.index.rank(problem_of(ticket), k + len(excluded), now=now, loads=repo.loads())
-    active = {p.id for p in ExpertRepository(session).for_matching([m.expert_id for m in matches]) if p.active}
-    kept = [m for m in matches if m.expert_id not in excluded and m.expert_id in active][:k]
-    repo.add_match_run(MatchRun(
-        ticket_id=ticket.id, at=now, purpose=purpose, experts_considered=len(desk.index.ranker.expert_ids_),
-        excluded_expert_ids=sorted(excluded),
-        candidates=[{"expert_id": m.expert_id, "rank": i, "score": round(m.score, 6), **explanation(m)}
-                    for i, m in enumerate(kept, start=1)],
-    ))
-    return kept, excluded
+    excluded = frozenset(repo.offered_experts(ticket.id) | repo.handed_back_by(ticket.id))
+    ranked = rank_candidates(session, desk, problem_of(ticket), now, k, excluded)
+    store_run(session, ticket, now, purpose, ranked)
+    return ranked.matches, set(ranked.excluded)
 
 
 def send_round(session: Session, desk: Desk, ticket: Ticket, now: datetime, *, actors: set[Actor],
-               user_id: int | None = None) -> list[Offer]:
-    """Offer the ticket to the next best experts; ``needs_attention`` when nobody is left."""
+               user_id: int | None = None, ranked: Ranked | None = None) -> list[Offer]:
+    """Offer the ticket to the next best experts; ``needs_attention`` when nobody is left.
+    ``ranked``: a ranking already made for this new ticket (filing ranks before it writes)."""
     if ticket.status == TicketStatus.NEW:
         apply(session, ticket, TicketAction.START_MATCHING, actors, now, user_id=user_id)
     elif ticket.status == TicketStatus.NEEDS_ATTENTION:
         apply(session, ticket, TicketAction.REMATCH, actors, now, user_id=user_id)
     parallel, minutes = desk.offer_policy[ticket.priority.value]
-    candidates, _excluded = rank_for(session, desk, ticket, now, parallel, "offer_round")
+    if ranked is None:
+        candidates, _excluded = rank_for(session, desk, ticket, now, parallel, "offer_round")
+    else:
+        candidates = ranked.matches[:parallel]
+        store_run(session, ticket, now, "offer_round", Ranked(candidates, ranked.excluded, ranked.considered))
     if not candidates:
         apply(session, ticket, TicketAction.NO_CANDIDATES, {Actor.SYSTEM}, now,
               data={"round": ticket.offer_round})

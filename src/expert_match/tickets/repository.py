@@ -154,6 +154,18 @@ class TicketRepository:
             query = query.where(TicketEvent.internal.is_(False))
         return list(self.session.scalars(query.options(joinedload(TicketEvent.actor_user)).order_by(TicketEvent.id)))
 
+    def recorded_breaches(self, ticket_ids: Iterable[int]) -> dict[int, set[str]]:
+        """The service targets already recorded as breached, per ticket."""
+        ids = list(ticket_ids)
+        found: dict[int, set[str]] = {}
+        if not ids:
+            return found
+        query = select(TicketEvent.ticket_id, TicketEvent.data).where(TicketEvent.kind == "breach",
+                                                                      TicketEvent.ticket_id.in_(ids))
+        for ticket_id, data in self.session.execute(query):
+            found.setdefault(ticket_id, set()).add((data or {}).get("target"))
+        return found
+
     def status_changes(self, ticket_ids: Iterable[int]) -> dict[int, list[tuple[datetime, str, str | None]]]:
         """(time, kind, new status) of the status-changing and advice events per ticket, in order."""
         ids = list(ticket_ids)

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from expert_match.auth.service import forget_old_events
 from expert_match.db.engine import Database
 from expert_match.notify.outbox import deliver_due
 from expert_match.settings import Settings
@@ -49,12 +50,15 @@ def run_once(database: Database, desk: Desk, now: datetime) -> Report:
         repo = TicketRepository(session)
         expiring = repo.expired_offer_tickets(now, BATCH)
         closing = repo.resolved_quietly_before(now - desk.auto_close_after, BATCH)
-        open_ids = [t.id for t in repo.matching(Scope(everything=True), TicketFilter(statuses=tuple(OPEN_STATES)))]
+        # Only tickets with a breach not yet recorded are claimed: a pass over thousands of open
+        # tickets must not take the (SQLite: single) writer thousands of times.
+        breaching = _unrecorded_breaches(
+            session, desk, repo.matching(Scope(everything=True), TicketFilter(statuses=tuple(OPEN_STATES))), now)
     for ticket_id in expiring:
         _claimed(database, ticket_id, report, lambda s, t: _expire(s, desk, t, now, report))
     for ticket_id in closing:
         _claimed(database, ticket_id, report, lambda s, t: _auto_close(s, desk, t, now, report))
-    for ticket_id in open_ids:
+    for ticket_id in breaching:
         _claimed(database, ticket_id, report, lambda s, t: _breaches(s, desk, t, now, report))
     return report
 
@@ -85,6 +89,21 @@ def _auto_close(session: Session, desk: Desk, ticket: Ticket, now: datetime, rep
     report.tickets_closed += 1
 
 
+def _unrecorded_breaches(session: Session, desk: Desk, tickets: list[Ticket], now: datetime) -> list[int]:
+    past = history(session, tickets)
+    recorded = TicketRepository(session).recorded_breaches([t.id for t in tickets])
+    return [t.id for t in tickets
+            if any(target.state == TargetState.BREACHED and target.completed_at is None
+                   and target.name.value not in recorded.get(t.id, set())
+                   for target in targets_of(desk, t, past[t.id], now))]
+
+
+def housekeeping(database: Database, now: datetime, settings: Settings) -> None:
+    """Work that belongs to no request: old rate-limit events are dropped here, once a pass."""
+    with database.writer.begin() as session:
+        forget_old_events(session, now, settings)
+
+
 def _breaches(session: Session, desk: Desk, ticket: Ticket, now: datetime, report: Report) -> None:
     recorded = {e.data.get("target") for e in TicketRepository(session).events(ticket.id, include_internal=True)
                 if e.kind == "breach"}
@@ -113,6 +132,7 @@ class Scheduler:
     def _loop(self) -> None:
         while not self._stop.wait(self._interval):
             report = run_once(self._database, self._desk, self._clock())
+            housekeeping(self._database, self._clock(), self._settings)
             if report.offers_expired or report.tickets_closed or report.breaches or report.errors:
                 log.info("scheduler: %s", report)
             delivered = deliver_due(self._database, self._settings, self._clock())

@@ -188,13 +188,16 @@ class LoadRead(Output):
 
 
 class QueuesRead(Output):
+    """Each queue oldest first, cut at ``limit``; ``totals`` counts every ticket in each queue."""
+
     unassigned: list[TicketRead]
     needs_attention: list[TicketRead]
     at_risk: list[TicketRead]
     breached: list[TicketRead]
+    totals: dict[str, int]
     by_district: dict[str, int]
     by_category: dict[str, int]
-    expert_loads: list[LoadRead]
+    expert_loads: list[LoadRead]  # most loaded relative to capacity first, cut at ``limit``
 
 
 class MetricsRead(Output):

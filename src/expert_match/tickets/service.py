@@ -12,6 +12,7 @@ from expert_match.db.flush import flush_or_conflict
 from expert_match.db.paging import Window
 from expert_match.errors import InvalidReference, InvalidValue, NotAllowed, NotFound
 from expert_match.experts.repository import ExpertRepository
+from expert_match.matching.profiles import Problem
 from expert_match.matching.text import fold_key
 from expert_match.orgs.models import Org, Role
 from expert_match.orgs.repository import OrgRepository
@@ -83,20 +84,51 @@ def list_tickets(session: Session, caller: Caller, filters: TicketFilter, window
     return TicketRepository(session).list(scope_of(caller), filters, window)
 
 
-def file_ticket(session: Session, desk: Desk, caller: Caller, data: TicketCreate, now: datetime) -> Filed:
-    """File a problem, find possible duplicates and similar resolved tickets, and send the first
-    round of offers (or flag it for a coordinator when nobody is available)."""
+@dataclass(frozen=True, slots=True)
+class FilingPlan:
+    """Everything filing decides by reading. Made before the write transaction, so SQLite's
+    single writer is held for the inserts only, not for ranking and duplicate detection (the
+    bulk of a filing's time). The ranking is a snapshot taken milliseconds before the write; an
+    expert who fills up meanwhile is refused at accept time, as for any offer."""
+
+    org_id: int
+    district_code: str | None
+    ward_code: str | None
+    search_key: str
+    duplicates: list[tuple[Ticket, float]]
+    similar_resolved: list[tuple[Ticket, float]]
+    ranked: offers.Ranked
+
+
+def plan_filing(session: Session, desk: Desk, caller: Caller, data: TicketCreate, now: datetime) -> FilingPlan:
     org = _filing_org(session, caller, data)
-    district, ward = data.district, data.ward
-    if district is None and ward is None:
-        place_district, place_ward = org.district_code, org.ward_code
+    if data.district is None and data.ward is None:
+        district, ward = org.district_code, org.ward_code
     else:
-        place = resolve_place(district, ward, "2023")
-        place_district, place_ward = place.district_code, place.ward_code
+        place = resolve_place(data.district, data.ward, "2023")
+        district, ward = place.district_code, place.ward_code
+    text = f"{data.title}\n{data.description}"
+    key = fold_key(f"{data.title} {data.description}")
+    problem = Problem(text=text, org_id=org.id, district=district, onsite=data.onsite, language=data.language)
+    parallel, _minutes = desk.offer_policy[data.priority.value]
+    return FilingPlan(
+        org_id=org.id, district_code=district, ward_code=ward, search_key=key,
+        duplicates=_duplicates(session, org.id, key, now),
+        similar_resolved=_similar_resolved(session, desk, caller, org.id, text),
+        ranked=offers.rank_candidates(session, desk, problem, now, parallel),
+    )
+
+
+def file_ticket(session: Session, desk: Desk, caller: Caller, data: TicketCreate, now: datetime,
+                plan: FilingPlan | None = None) -> Filed:
+    """File a problem, find possible duplicates and similar resolved tickets, and send the first
+    round of offers (or flag it for a coordinator when nobody is available). ``plan``: made
+    beforehand in a read-only session (the API does this); without it, made here."""
+    plan = plan or plan_filing(session, desk, caller, data, now)
     ticket = Ticket(
-        title=data.title, description=data.description, search_key=fold_key(f"{data.title} {data.description}"),
-        category=data.category, priority=data.priority, org_id=org.id, requester_id=caller.user_id,
-        district_code=place_district, ward_code=place_ward, location=data.location, onsite=data.onsite,
+        title=data.title, description=data.description, search_key=plan.search_key,
+        category=data.category, priority=data.priority, org_id=plan.org_id, requester_id=caller.user_id,
+        district_code=plan.district_code, ward_code=plan.ward_code, location=data.location, onsite=data.onsite,
         language=data.language, status=TicketStatus.NEW, status_changed_at=now, created_at=now, updated_at=now,
     )
     repo = TicketRepository(session)
@@ -107,10 +139,8 @@ def file_ticket(session: Session, desk: Desk, caller: Caller, data: TicketCreate
     repo.add_event(TicketEvent(ticket_id=ticket.id, at=now, kind="file", actor=actor.value,
                                actor_user_id=caller.user_id, from_status=None, to_status=TicketStatus.NEW.value,
                                body=None, internal=False, data={"priority": data.priority.value}))
-    duplicates = _duplicates(session, ticket.org_id, ticket.search_key, now, exclude_id=ticket.id)
-    similar = _similar_resolved(session, desk, caller, ticket.org_id, f"{ticket.title}\n{ticket.description}")
-    offers.send_round(session, desk, ticket, now, actors={Actor.SYSTEM})
-    return Filed(ticket=ticket, duplicates=duplicates, similar_resolved=similar)
+    offers.send_round(session, desk, ticket, now, actors={Actor.SYSTEM}, ranked=plan.ranked)
+    return Filed(ticket=ticket, duplicates=plan.duplicates, similar_resolved=plan.similar_resolved)
 
 
 def _filing_org(session: Session, caller: Caller, data: TicketCreate) -> Org:

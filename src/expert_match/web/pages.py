@@ -53,6 +53,7 @@ STATUSES = tuple(s.value for s in TicketStatus)
 PRIORITIES = tuple(p.value for p in Priority)
 LIST_SORTS = ("-created_at", "created_at", "-updated_at", "status")
 DESK_SORTS = ("oldest", "newest", "priority")
+DESK_ROWS = 100
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 # Filters arrive from GET forms, where "any" is an empty string: parsed here, not by the framework.
 Choice = Annotated[str | None, QueryParameter(max_length=120)]
@@ -354,8 +355,10 @@ class DeskPages(Controller):
                 return sorted(kept, key=lambda t: (PRIORITY_RANK[t.priority.value], t.created_at, t.id))
             return sorted(kept, key=lambda t: (t.created_at, t.id), reverse=order == "newest")
 
-        sections = [(name, ticket_view(db_session, desk, visitor, shown(getattr(found, name)), now))
-                    for name in ("unassigned", "needs_attention", "at_risk", "breached")]
+        # A section shows its first DESK_ROWS tickets and says how many there are in all.
+        kept = {name: shown(getattr(found, name)) for name in ("unassigned", "needs_attention", "at_risk", "breached")}
+        sections = [(name, ticket_view(db_session, desk, visitor, rows[:DESK_ROWS], now), len(rows))
+                    for name, rows in kept.items()]
         return show(visitor, "desk.html", sections=sections, by_district=found.by_district,
                     by_category=found.by_category, loads=found.loads,
                     district_names={c: name for c, name in districts()}, districts=districts(),

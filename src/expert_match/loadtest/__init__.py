@@ -1,0 +1,1 @@
+"""Load tests against a running server: ``expert-match bench api`` and the soak run."""

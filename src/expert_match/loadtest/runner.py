@@ -1,0 +1,184 @@
+"""``expert-match bench api``: the real server under load from a separate process, per operation.
+
+One run: a scratch database (SQLite file or a new PostgreSQL database) with the demo data and
+synthetic experts; the server as production runs it (``serve --workers N`` plus a scheduler
+process); then one timed phase per operation, each driven by ``loadtest.client`` in its own
+process with the same number of connections. The bare liveness endpoint measured in the same
+run is the ceiling every operation is compared with.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from expert_match.db.engine import Database, create_database, scratch_postgres_database
+from expert_match.db.migrate import upgrade
+from expert_match.evaluation.synthetic import Vocabulary
+from expert_match.loadtest.repository import LoadRepository
+from expert_match.loadtest.seed import Seeded, expert_tokens, seed
+from expert_match.loadtest.server import Server, running_server
+from expert_match.settings import Settings
+from expert_match.tickets.repository import TicketRepository
+from expert_match.timeutil import SystemClock
+
+OPERATIONS = ("file_ticket", "read_ticket", "queue", "accept_offer")
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiBenchConfig:
+    database: str = "sqlite"
+    postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    experts: int = 13_000
+    connections: int = 32
+    seconds: float = 10.0
+    warmup_s: float = 2.0
+    workers: int = 2
+    with_scheduler: bool = True
+    seed_value: int = 2026
+
+
+@contextmanager
+def bench_database(config: ApiBenchConfig, workdir: Path) -> Iterator[str]:
+    if config.database == "sqlite":
+        yield f"sqlite:///{workdir / 'bench.sqlite3'}"
+    else:
+        with scratch_postgres_database(config.postgres_url, "expert_match_bench") as url:
+            yield url
+
+
+def bench_api(config: ApiBenchConfig, say: Say = lambda _m: None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="expert-match-bench-") as tmp, \
+            bench_database(config, Path(tmp)) as url:
+        database = create_database(Settings(database_url=url))
+        try:
+            say(f"preparing the {config.database} database: demo data and {config.experts:,} synthetic experts")
+            upgrade(database)
+            seeded = seed(database, config.experts, SystemClock().now(), seed_value=config.seed_value, say=say)
+            log = Path(tmp) / "server.log"
+            say(f"starting the server: {config.workers} worker(s){' and a scheduler' if config.with_scheduler else ''}")
+            with running_server(url, config.workers, log, with_scheduler=config.with_scheduler) as server:
+                phases = run_phases(config, database, seeded, server, say)
+                rss_mb = server.rss_mb()
+        finally:
+            database.dispose()
+    return report(config, seeded, phases, rss_mb)
+
+
+def run_phases(config: ApiBenchConfig, database: Database, seeded: Seeded, server: Server,
+               say: Say) -> dict[str, dict[str, Any]]:
+    phases: dict[str, dict[str, Any]] = {}
+
+    def phase(name: str, requests: list[dict[str, Any]], *, cycle: bool = True) -> None:
+        say(f"{name}: {config.connections} connections for {config.seconds:g} s ({len(requests):,} distinct requests)")
+        phases[name] = drive(server, requests, config, cycle=cycle)
+        figures = phases[name]
+        say(f"  {figures['rps']:,.0f} req/s, p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, "
+            f"errors {figures['errors']}, server RSS {server.rss_mb():,.0f} MB")
+
+    phase("ceiling", [{"method": "GET", "path": "/health/live"}])
+    phase("file_ticket", filing_requests(seeded, config.seed_value))
+    with database.reader() as session:
+        tickets = LoadRepository(session).tickets_by_org(20_000)
+    phase("read_ticket", [{"method": "GET", "path": f"/api/v1/tickets/{ticket_id}",
+                           "token": seeded.requester_tokens[org_id]} for ticket_id, org_id in tickets])
+    phase("queue", [{"method": "GET", "path": "/api/v1/queues", "token": seeded.coordinator_token}])
+    phase("accept_offer", accept_requests(database), cycle=False)
+    return phases
+
+
+def filing_requests(seeded: Seeded, seed_value: int, count: int = 2_000) -> list[dict[str, Any]]:
+    """Problems of 50-300 words in the synthetic CĐS vocabulary, spread over every org's requester."""
+    vocabulary = Vocabulary()
+    rng = np.random.default_rng(seed_value + 1)
+    tokens = list(seeded.requester_tokens.values())
+    requests = []
+    for number in range(count):
+        topic = int(rng.integers(0, len(vocabulary.topics)))
+        text = vocabulary.text(rng, [topic], int(rng.integers(50, 301)), topical=0.25)
+        title = " ".join(text.split()[:10]).capitalize()[:200]
+        requests.append({"method": "POST", "path": "/api/v1/tickets", "token": tokens[number % len(tokens)],
+                         "body": {"title": title, "description": text,
+                                  "priority": ["normal", "normal", "high", "low"][number % 4]}})
+    return requests
+
+
+def accept_requests(database: Database) -> list[dict[str, Any]]:
+    """One pending offer per ticket, to an expert with room left, each sent once: every accept
+    should succeed, so any 409 is a real error."""
+    with database.reader() as session:
+        pending = LoadRepository(session).pending_offers()
+        room = LoadRepository(session).capacities()
+        for expert_id, load in TicketRepository(session).loads().items():
+            room[expert_id] = room.get(expert_id, 0) - load
+    chosen: dict[int, tuple[int, int]] = {}
+    for offer_id, ticket_id, expert_id in pending:
+        if ticket_id not in chosen and room.get(expert_id, 0) > 0:
+            chosen[ticket_id] = (offer_id, expert_id)
+            room[expert_id] -= 1
+    tokens = expert_tokens(database, sorted({expert for _, expert in chosen.values()}), SystemClock().now())
+    return [{"method": "POST", "path": f"/api/v1/offers/{offer_id}/accept", "token": tokens[expert_id]}
+            for offer_id, expert_id in chosen.values()]
+
+
+def drive(server: Server, requests: list[dict[str, Any]], config: ApiBenchConfig, *,
+          cycle: bool = True) -> dict[str, Any]:
+    """Run the load generator in its own process and return its figures."""
+    if not requests:
+        return {"requests": 0, "ok": 0, "errors": 0, "rps": 0.0, "p50_ms": None, "p99_ms": None,
+                "statuses": {}, "seconds": 0.0, "error_samples": ["nothing to send"]}
+    job = {"host": server.host, "port": server.port, "connections": config.connections,
+           "duration_s": config.seconds, "warmup_s": config.warmup_s, "cycle": cycle, "requests": requests}
+    done = subprocess.run([sys.executable, "-m", "expert_match.loadtest.client"], input=json.dumps(job).encode(),
+                          capture_output=True, timeout=config.seconds + config.warmup_s + 120, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the load generator failed: {done.stderr.decode(errors='replace')[-2000:]}")
+    figures: dict[str, Any] = json.loads(done.stdout)
+    return figures
+
+
+def report(config: ApiBenchConfig, seeded: Seeded, phases: dict[str, dict[str, Any]], rss_mb: float) -> dict[str, Any]:
+    ceiling = phases["ceiling"]["rps"]
+
+    def operation(name: str) -> dict[str, Any]:
+        figures = phases[name]
+        return {"rps": figures["rps"], "p50_ms": figures["p50_ms"], "p99_ms": figures["p99_ms"],
+                "errors": figures["errors"], "requests": figures["requests"],
+                "ratio_to_ceiling": round(figures["rps"] / ceiling, 4) if ceiling else None,
+                "statuses": figures["statuses"], "error_samples": figures["error_samples"]}
+
+    return {
+        "database": config.database,
+        "experts": seeded.experts,
+        "connections": config.connections,
+        "workers": config.workers,
+        "seconds_per_operation": config.seconds,
+        "ceiling_rps": ceiling,
+        "ceiling_p99_ms": phases["ceiling"]["p99_ms"],
+        "operations": {name: operation(name) for name in OPERATIONS},
+        "server_rss_mb": rss_mb,
+    }
+
+
+def format_report(result: dict[str, Any]) -> str:
+    lines = [f"expert-match API on {result['database']}: {result['experts']:,} experts, {result['workers']} worker(s), "
+             f"{result['connections']} connections, {result['seconds_per_operation']:g} s per operation",
+             f"  ceiling (GET /health/live): {result['ceiling_rps']:,.0f} req/s, p99 {result['ceiling_p99_ms']} ms",
+             f"  {'operation':<13} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'of ceiling':>11}"]
+    for name, figures in result["operations"].items():
+        ratio = figures["ratio_to_ceiling"]
+        lines.append(f"  {name:<13} {figures['rps']:>8,.0f} {figures['p50_ms'] or 0:>8} {figures['p99_ms'] or 0:>8} "
+                     f"{figures['errors']:>7} {ratio if ratio is None else f'{ratio:.1%}':>11}")
+        lines += [f"      e.g. {sample}" for sample in figures["error_samples"][:2]]
+    lines.append(f"  server RSS at the end: {result['server_rss_mb']:,.0f} MB")
+    return "\n".join(lines)

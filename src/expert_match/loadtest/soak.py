@@ -1,0 +1,121 @@
+"""``expert-match bench soak``: mixed load for minutes on end; memory must stay flat, errors at 0.
+
+The run is cut into rounds. In each round two load generators run side by side: one cycles
+through filings, ticket reads and the coordinator queue (the reads are of tickets filed in
+earlier rounds), the other accepts offers made in earlier rounds, each once. After every round
+the server's resident memory (all workers) is read, so growth shows as a trend, not one number.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from expert_match.db.engine import create_database
+from expert_match.db.migrate import upgrade
+from expert_match.loadtest.repository import LoadRepository
+from expert_match.loadtest.runner import ApiBenchConfig, Say, accept_requests, bench_database, filing_requests
+from expert_match.loadtest.seed import seed
+from expert_match.loadtest.server import Server, running_server
+from expert_match.settings import Settings
+from expert_match.timeutil import SystemClock
+
+
+@dataclass(frozen=True, slots=True)
+class SoakConfig:
+    bench: ApiBenchConfig
+    minutes: float = 10.0
+    round_s: float = 30.0
+    accept_connections: int = 4
+
+
+def soak(config: SoakConfig, say: Say = lambda _m: None) -> dict[str, Any]:
+    bench = config.bench
+    with tempfile.TemporaryDirectory(prefix="expert-match-soak-") as tmp, bench_database(bench, Path(tmp)) as url:
+        database = create_database(Settings(database_url=url))
+        try:
+            say(f"preparing the {bench.database} database: demo data and {bench.experts:,} synthetic experts")
+            upgrade(database)
+            seeded = seed(database, bench.experts, SystemClock().now(), seed_value=bench.seed_value, say=say)
+            filings = filing_requests(seeded, bench.seed_value)
+            rounds: list[dict[str, Any]] = []
+            with running_server(url, bench.workers, Path(tmp) / "server.log",
+                                with_scheduler=bench.with_scheduler) as server:
+                started = time.monotonic()
+                while time.monotonic() - started < config.minutes * 60:
+                    with database.reader() as session:
+                        tickets = LoadRepository(session).tickets_by_org(5_000)
+                    mixed = mixed_requests(filings, tickets, seeded.requester_tokens, seeded.coordinator_token)
+                    rounds.append(run_round(config, server, mixed, accept_requests(database)))
+                    rounds[-1]["minute"] = round((time.monotonic() - started) / 60, 2)
+                    say(round_line(rounds[-1]))
+        finally:
+            database.dispose()
+    return soak_report(config, rounds)
+
+
+def mixed_requests(filings: list[dict[str, Any]], tickets: list[tuple[int, int]], tokens: dict[int, str],
+                   coordinator: str) -> list[dict[str, Any]]:
+    """Per 20 requests: 8 filings, 11 reads of existing tickets, 1 coordinator queue."""
+    reads = [{"method": "GET", "path": f"/api/v1/tickets/{ticket_id}", "token": tokens[org_id]}
+             for ticket_id, org_id in tickets] or [{"method": "GET", "path": "/health/live"}]
+    queue = {"method": "GET", "path": "/api/v1/queues", "token": coordinator}
+    mixed = []
+    for block in range(max(len(filings), len(reads)) // 8 + 1):
+        mixed += filings[(block * 8) % len(filings):][:8]
+        mixed += [reads[(block * 11 + i) % len(reads)] for i in range(11)]
+        mixed.append(queue)
+    return mixed
+
+
+def run_round(config: SoakConfig, server: Server, mixed: list[dict[str, Any]],
+              accepts: list[dict[str, Any]]) -> dict[str, Any]:
+    bench = config.bench
+    mixed_job = {"host": server.host, "port": server.port, "connections": bench.connections,
+                 "duration_s": config.round_s, "cycle": True, "requests": mixed}
+    accept_job = {**mixed_job, "connections": config.accept_connections, "cycle": False, "requests": accepts}
+    jobs = [mixed_job] + ([accept_job] if accepts else [])
+    processes = [subprocess.Popen([sys.executable, "-m", "expert_match.loadtest.client"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in jobs]
+    results = []
+    for process, job in zip(processes, jobs):
+        out, err = process.communicate(json.dumps(job).encode(), timeout=config.round_s + 120)
+        if process.returncode != 0:
+            raise RuntimeError(f"the load generator failed: {err.decode(errors='replace')[-2000:]}")
+        results.append(json.loads(out))
+    accepted = results[1] if len(results) > 1 else {"requests": 0, "errors": 0, "rps": 0.0}
+    return {"mixed_rps": results[0]["rps"], "mixed_p99_ms": results[0]["p99_ms"],
+            "accept_requests": accepted["requests"], "errors": results[0]["errors"] + accepted["errors"],
+            "error_samples": results[0]["error_samples"] + accepted.get("error_samples", []),
+            "rss_mb": server.rss_mb()}
+
+
+def round_line(figures: dict[str, Any]) -> str:
+    return (f"  minute {figures['minute']:5.2f}: mixed {figures['mixed_rps']:,.0f} req/s (p99 {figures['mixed_p99_ms']} ms), "
+            f"{figures['accept_requests']} accepts, errors {figures['errors']}, server RSS {figures['rss_mb']:,.0f} MB")
+
+
+def soak_report(config: SoakConfig, rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    rss = [r["rss_mb"] for r in rounds]
+    # The first round warms caches and fills the pools: growth is measured from its end.
+    settled = rss[1:] if len(rss) > 2 else rss
+    return {
+        "database": config.bench.database,
+        "minutes": config.minutes,
+        "rounds": len(rounds),
+        "errors": sum(r["errors"] for r in rounds),
+        "mixed_rps_mean": round(sum(r["mixed_rps"] for r in rounds) / len(rounds), 1) if rounds else None,
+        "accepts": sum(r["accept_requests"] for r in rounds),
+        "rss_mb_first": rss[0] if rss else None,
+        "rss_mb_last": rss[-1] if rss else None,
+        "rss_mb_growth_after_first_round": round(settled[-1] - settled[0], 1) if settled else None,
+        "per_round": [{k: v for k, v in r.items() if k != "error_samples"} for r in rounds],
+        "error_samples": [s for r in rounds for s in r["error_samples"]][:5],
+    }
+

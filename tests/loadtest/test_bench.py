@@ -1,0 +1,46 @@
+"""`expert-match bench api` and `bench soak` end to end, small: a real server process, the load
+generator in its own process, every operation answered 2xx, figures in the documented shape."""
+
+from __future__ import annotations
+
+import pytest
+
+from expert_match.loadtest.runner import OPERATIONS, ApiBenchConfig, bench_api, format_report
+from expert_match.loadtest.soak import SoakConfig, soak
+from tests.conftest import postgres_admin_url
+
+SMALL = {"experts": 40, "connections": 4, "seconds": 1.0, "warmup_s": 0.3, "workers": 1}
+
+
+def config(engine: str) -> ApiBenchConfig:
+    if engine == "sqlite":
+        return ApiBenchConfig(database="sqlite", **SMALL)
+    admin = postgres_admin_url()
+    if admin is None:
+        pytest.skip("EXPERT_MATCH_TEST_POSTGRES_URL is not set")
+    return ApiBenchConfig(database="postgresql", postgres_url=admin, **SMALL)
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_bench_api_drives_every_operation_without_errors(engine: str) -> None:
+    said: list[str] = []
+    result = bench_api(config(engine), say=said.append)
+    assert result["database"] == engine and result["experts"] >= 40
+    assert result["ceiling_rps"] > 0
+    assert set(result["operations"]) == set(OPERATIONS)
+    for name, figures in result["operations"].items():
+        assert figures["requests"] > 0, name
+        assert figures["errors"] == 0, (name, figures["error_samples"])
+        assert all(200 <= int(status) < 300 for status in figures["statuses"]), (name, figures["statuses"])
+        assert 0 < figures["p50_ms"] <= figures["p99_ms"], name
+        assert figures["ratio_to_ceiling"] == round(figures["rps"] / result["ceiling_rps"], 4)
+    assert result["server_rss_mb"] > 0
+    assert "file_ticket" in format_report(result) and any("synthetic experts" in line for line in said)
+
+
+def test_soak_reports_memory_per_round_and_no_errors() -> None:
+    result = soak(SoakConfig(bench=config("sqlite"), minutes=0.05, round_s=1.5, accept_connections=2))
+    assert result["rounds"] >= 2 and result["errors"] == 0, result["error_samples"]
+    assert all(r["rss_mb"] > 0 and r["mixed_rps"] > 0 for r in result["per_round"])
+    assert result["accepts"] > 0  # offers from the first round were accepted in the next
+    assert result["rss_mb_growth_after_first_round"] is not None

@@ -1,0 +1,48 @@
+"""The load generator's arithmetic and wire format (the figures of `bench api` rest on them)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+
+from expert_match.loadtest.client import Request, Tally, encode, percentile_ms, read_response, summary
+
+
+def test_nearest_rank_percentiles():
+    latencies = [i / 1000 for i in range(1, 101)]  # 1 ms .. 100 ms
+    assert percentile_ms(latencies, 0.50) == 50.0
+    assert percentile_ms(latencies, 0.99) == 99.0
+    assert percentile_ms([0.004], 0.99) == 4.0
+    assert percentile_ms([], 0.5) is None
+
+
+def test_requests_carry_the_token_and_an_exact_json_body():
+    body = {"title": "Lỗi ký số", "description": "Máy không nhận USB token"}
+    wire = encode(Request(method="POST", path="/api/v1/tickets", token="abc", body=body), "127.0.0.1:8000")
+    head, payload = wire.split(b"\r\n\r\n", 1)
+    lines = head.decode().split("\r\n")
+    assert lines[0] == "POST /api/v1/tickets HTTP/1.1"
+    assert "Authorization: Bearer abc" in lines and "Content-Type: application/json" in lines
+    assert f"Content-Length: {len(payload)}" in lines
+    assert msgspec.json.decode(payload) == body
+    bare = encode(Request(method="GET", path="/health/live"), "h")
+    assert b"Authorization" not in bare and bare.endswith(b"\r\n\r\n")
+
+
+def test_responses_are_read_by_content_length():
+    async def parse(raw: bytes) -> tuple[int, bytes]:
+        reader = asyncio.StreamReader()
+        reader.feed_data(raw)
+        reader.feed_eof()
+        return await read_response(reader)
+
+    assert asyncio.run(parse(b"HTTP/1.1 201 Created\r\ncontent-length: 2\r\n\r\n{}extra")) == (201, b"{}")
+    assert asyncio.run(parse(b"HTTP/1.1 204 No Content\r\n\r\n")) == (204, b"")
+
+
+def test_anything_but_2xx_and_every_broken_connection_is_an_error():
+    tally = Tally(latencies=[0.01, 0.02, 0.03], statuses={200: 1, 201: 1, 409: 1}, broken=2)
+    figures = summary(tally, elapsed=1.5)
+    assert figures["requests"] == 3 and figures["ok"] == 2 and figures["errors"] == 3
+    assert figures["rps"] == 2.0 and figures["p99_ms"] == 30.0

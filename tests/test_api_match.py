@@ -105,7 +105,7 @@ def test_index_sees_changes_made_by_another_process(database, clock):
     from expert_match.experts.service import create_expert as create
     from expert_match.matching.profiles import Problem
 
-    index = MatchIndex(database.reader, poll_seconds=0)
+    index = MatchIndex(database.reader, poll_seconds=0, clock=clock.now)
     index.build()
     assert index.rank(Problem("chữ ký số"), 5, now=clock.now()) == []
     with database.writer.begin() as session:
@@ -120,7 +120,7 @@ def test_background_refit_after_vocabulary_drift(database, clock):
     from expert_match.experts.service import create_expert as create
     from expert_match.matching.profiles import Problem
 
-    index = MatchIndex(database.reader, poll_seconds=0, refit_drift=0.05)
+    index = MatchIndex(database.reader, poll_seconds=0, refit_drift=0.05, clock=clock.now)
     with database.writer.begin() as session:
         create(session, ExpertCreate(email="a@x.vn", display_name="A", headline="Chuyên gia chữ ký số"), clock.now())
     index.build()
@@ -132,4 +132,35 @@ def test_background_refit_after_vocabulary_drift(database, clock):
     index.wait_for_refit()
     assert index.ranker.unknown_share_ == 0.0  # the background fit learnt the new words
     assert [m.expert_id for m in index.rank(Problem("Solidity"), 5, now=clock.now())] == [saved.profile.id]
+    index.close()
+
+
+def test_a_quiet_poll_reads_no_profiles_once_the_overlap_has_passed(database, clock, monkeypatch):
+    """A bulk import stamps thousands of experts with one instant: polls must not re-read them all."""
+    from datetime import timedelta
+
+    from expert_match.experts.repository import ExpertRepository
+    from expert_match.experts.schemas import ExpertCreate
+    from expert_match.experts.service import create_expert as create
+    from expert_match.matching.profiles import Problem
+
+    with database.writer.begin() as session:
+        for i in range(5):
+            create(session, ExpertCreate(email=f"e{i}@x.vn", display_name=f"E{i}", headline="Chữ ký số"), clock.now())
+    index = MatchIndex(database.reader, poll_seconds=0, clock=clock.now)
+    index.build()
+    read: list[int] = []
+    real = ExpertRepository.changed_since
+    monkeypatch.setattr(ExpertRepository, "changed_since",
+                        lambda repo, moment: read.append(len(rows := real(repo, moment))) or rows)
+    index.poll(force=True)  # within the overlap: the bulk is looked at again (it may still be committing)
+    clock.current += timedelta(minutes=5)
+    index.poll(force=True)
+    index.poll(force=True)
+    assert read[-1] == 0 and read[0] == 5
+    with database.writer.begin() as session:
+        late = create(session, ExpertCreate(email="late@x.vn", display_name="L", headline="Blockchain Solidity"),
+                      clock.now())
+    assert [m.expert_id for m in index.rank(Problem("Solidity"), 5, now=clock.now())] == [late.profile.id]
+    assert read[-1] == 1
     index.close()

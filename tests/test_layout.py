@@ -20,6 +20,8 @@ FORBIDDEN = {
     "api": {"web", "app", "cli", "fixtures"},
     "web": {"api", "app", "cli", "fixtures"},
     "evaluation": {"privacy", "http", "db", "orgs", "auth", "experts", "tickets", "api", "web", "app", "cli"},
+    # The load test reaches the service only over HTTP; it seeds through services and repositories.
+    "loadtest": {"privacy", "http", "api", "web", "app", "cli"},
 }
 # evaluation/ may read the demo data files (expert_match.fixtures), never its database loader.
 FORBIDDEN_MODULES = {"evaluation": {"expert_match.fixtures.loader"}}

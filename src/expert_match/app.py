@@ -40,9 +40,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
     db = database or create_database(settings)
 
     # Read-only sessions: the index reads profiles and never writes.
-    index = MatchIndex(db.reader)
-    desk = Desk.from_settings(settings, index)
     the_clock = clock or SystemClock()
+    index = MatchIndex(db.reader, clock=the_clock.now)
+    desk = Desk.from_settings(settings, index)
     scheduler = Scheduler(db, desk, settings, the_clock.now) if with_scheduler else None
 
     def dispose_database() -> None:

@@ -9,16 +9,16 @@ from expert_match.loadtest.runner import OPERATIONS, ApiBenchConfig, bench_api, 
 from expert_match.loadtest.soak import SoakConfig, soak
 from tests.conftest import postgres_admin_url
 
-SMALL = {"experts": 40, "connections": 4, "seconds": 1.0, "warmup_s": 0.3, "workers": 1}
+SMALL = {"experts": 40, "connections": 4, "seconds": 1.0, "warmup_s": 0.3}
 
 
 def config(engine: str) -> ApiBenchConfig:
     if engine == "sqlite":
-        return ApiBenchConfig(database="sqlite", **SMALL)
+        return ApiBenchConfig(database="sqlite", workers=2, **SMALL)  # granian, several processes
     admin = postgres_admin_url()
     if admin is None:
         pytest.skip("EXPERT_MATCH_TEST_POSTGRES_URL is not set")
-    return ApiBenchConfig(database="postgresql", postgres_url=admin, **SMALL)
+    return ApiBenchConfig(database="postgresql", postgres_url=admin, workers=1, **SMALL)  # uvicorn
 
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])

@@ -38,7 +38,7 @@ def test_a_well_rated_resolution_becomes_evidence(parallel_network, database, cl
     resolve_and_rate(parallel_network, giang, rating=2)  # a poor rating is not evidence
     assert giang not in matched(parallel_network, "iGate")
     # Another instance's index, built now, and this instance's, refreshed after the commit.
-    other = MatchIndex(database.reader)
+    other = MatchIndex(database.reader, clock=clock.now)
     other.build()
     try:
         clock.current += timedelta(minutes=5)

@@ -310,7 +310,7 @@ class CoordinationController(Controller):
                limit: Annotated[int, QueryParameter(ge=1, le=200, description="Tickets per queue and experts "
                                                                              "listed (totals count all)")] = 50,
                ) -> QueuesRead:
-        found = queues.queues(db_session, desk, now)
+        found = queues.queues(db_session, desk, now, loads_limit=limit)
         lists = {name: getattr(found, name) for name in ("unassigned", "needs_attention", "at_risk", "breached")}
         # Only the first ``limit`` of each queue is sent: a city's open tickets with their full
         # text and every expert's load made a multi-megabyte answer that took seconds to build.
@@ -318,7 +318,7 @@ class CoordinationController(Controller):
         return QueuesRead(**shown, totals={name: len(tickets) for name, tickets in lists.items()},
                           by_district=found.by_district, by_category=found.by_category,
                           expert_loads=[LoadRead(expert_id=x.expert_id, name=x.name, load=x.load, capacity=x.capacity)
-                                        for x in found.loads[:limit]])
+                                        for x in found.loads])
 
     @get("/metrics", sync_to_thread=True, summary="Service metrics: states, times, acceptance, utilisation",
          responses=problem_responses(401, 403))

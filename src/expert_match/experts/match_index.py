@@ -32,6 +32,7 @@ from expert_match.matching.profiles import (
     SkillEvidence,
 )
 from expert_match.matching.ranker import ExpertRanker
+from expert_match.timeutil import utc_now
 
 log = logging.getLogger("expert_match.matching")
 
@@ -67,6 +68,12 @@ def match_profile(row: ExpertRow, resolved: Sequence[str] = ()) -> ExpertProfile
     )
 
 
+def warm_up(ranker: ExpertRanker) -> None:
+    """One ranking before the index serves: caches built on first use (the term list, the spelling
+    corrector) are then built once, not by every request that arrives at start-up."""
+    ranker.rank(Problem("chuyển đổi số chu ky so"), 1, now=EPOCH)
+
+
 class MatchIndex:
     def __init__(
         self,
@@ -75,8 +82,12 @@ class MatchIndex:
         make_ranker: Callable[[], ExpertRanker] = ExpertRanker,
         poll_seconds: float = 2.0,
         refit_drift: float = 0.05,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._sessions = sessions
+        # The clock that stamps profile changes (the app's): polls look back from its readings.
+        self._clock = clock
+        self._read_at: datetime | None = None
         self._make_ranker = make_ranker
         self._poll_seconds = poll_seconds
         self._refit_drift = refit_drift
@@ -91,9 +102,12 @@ class MatchIndex:
     # -- life cycle ----------------------------------------------------------------------------
     def build(self) -> None:
         """Fit from every profile in the database (start-up, and the background refit)."""
+        read_at = self._clock()
         ranker, watermark = self._fit_from_database()
+        warm_up(ranker)
         with self._lock:
             self._ranker, self._watermark = ranker, watermark
+            self._read_at = read_at
             self._last_poll = time.monotonic()
 
     @property
@@ -136,7 +150,11 @@ class MatchIndex:
         if not force and time.monotonic() - self._last_poll < self._poll_seconds:
             return
         self._last_poll = time.monotonic()
-        since = (self._watermark or EPOCH) - OVERLAP
+        # Every change stamped more than OVERLAP before the previous read had committed by then,
+        # so it was seen. Looking back from the watermark instead re-read all 13,000 experts of a
+        # bulk import on every poll, forever, while nothing changed.
+        read_at = self._clock()
+        since = (self._read_at or EPOCH) - OVERLAP
         with self._sessions() as session:
             stamps = ExpertRepository(session).changed_since(since)
         changed = [expert_id for expert_id, stamp in stamps if self._seen.get(expert_id) != stamp]
@@ -145,6 +163,7 @@ class MatchIndex:
         for expert_id, stamp in stamps:
             self._seen[expert_id] = stamp
             self._watermark = max(self._watermark or stamp, stamp)
+        self._read_at = read_at
 
     def _maybe_refit(self) -> None:
         ranker = self._ranker

@@ -174,11 +174,19 @@ class ExpertRepository:
             return []
         return list(self.session.scalars(select(ExpertProfile.user_id).where(ExpertProfile.id.in_(wanted))))
 
-    def capacities(self) -> list[tuple[int, str, int]]:
-        """(expert id, display name, capacity) of every active expert, by id."""
+    def capacities(self, *, ids: Iterable[int] | None = None, first: int | None = None,
+                   no_capacity: bool = False) -> list[tuple[int, str, int]]:
+        """(expert id, display name, capacity) of active experts, by id: all of them, or those
+        in ``ids``, or the ``first`` few, or those with no capacity at all."""
         query = (select(ExpertProfile.id, User.display_name, ExpertProfile.capacity)
                  .join(User, User.id == ExpertProfile.user_id)
                  .where(ExpertProfile.active.is_(True)).order_by(ExpertProfile.id))
+        if ids is not None:
+            query = query.where(ExpertProfile.id.in_(list(ids)))
+        if no_capacity:
+            query = query.where(ExpertProfile.capacity == 0)
+        if first is not None:
+            query = query.limit(first)
         return [(int(i), str(n), int(c)) for i, n, c in self.session.execute(query)]
 
     def user_has_profile(self, user: User) -> bool:

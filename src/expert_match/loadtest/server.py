@@ -38,8 +38,8 @@ def free_port() -> int:
 
 
 def environment(database_url: str) -> dict[str, str]:
-    # INFO: uvicorn says "Application startup complete" once per worker, which is how the bench knows
-    # every worker has built its index; the access log stays off as in production.
+    # INFO: the servers say when each worker has started (after building its index), which is how
+    # the bench knows the server is ready; the access log stays off as in production.
     return {**os.environ, "EXPERT_MATCH_DATABASE_URL": database_url, "EXPERT_MATCH_LOG_LEVEL": "INFO",
             "EXPERT_MATCH_DEBUG": "false", **UNLIMITED_FILINGS}
 
@@ -74,7 +74,9 @@ def wait_until_live(server: subprocess.Popen, workers: int, timeout_s: float, lo
             raise RuntimeError(f"the server exited with {server.returncode}; see {log}")
         with log.open("rb") as text:
             text.seek(log_from)
-            if text.read().count(b"Application startup complete") >= workers:
+            started = text.read()
+            # uvicorn (one worker) and granian (several) say so once per worker, after start-up.
+            if started.count(b"Application startup complete") + started.count(b"Started worker-") >= workers:
                 return
         time.sleep(0.2)
     raise RuntimeError(f"the server did not start within {timeout_s:.0f} s; see {log}")

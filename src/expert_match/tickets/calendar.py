@@ -8,6 +8,7 @@ operator updates the file, not the code. Vietnam has kept UTC+7 without daylight
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -75,9 +76,8 @@ class BusinessCalendar:
             return self.hours[0]  # a make-up Saturday works Monday's hours
         return spans
 
-    def _intervals(self, day: date) -> list[tuple[datetime, datetime]]:
-        return [(datetime.combine(day, a, self.offset), datetime.combine(day, b, self.offset))
-                for a, b in self.spans(day)]
+    def _intervals(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        return _day_intervals(self, day)
 
     def business_time(self, start: datetime, end: datetime) -> timedelta:
         """Working time between two instants (zero when ``end`` is not after ``start``)."""
@@ -107,3 +107,11 @@ class BusinessCalendar:
                 left -= b - lo
             day += timedelta(days=1)
         raise ValueError("the calendar has no working hours in the next ten years")
+
+
+@functools.lru_cache(maxsize=8192)
+def _day_intervals(calendar: BusinessCalendar, day: date) -> tuple[tuple[datetime, datetime], ...]:
+    # Remembered: service targets of a queue's open tickets ask for the same few weeks of days
+    # thousands of times (the calendar is immutable and hashable).
+    return tuple((datetime.combine(day, a, calendar.offset), datetime.combine(day, b, calendar.offset))
+                 for a, b in calendar.spans(day))

@@ -40,7 +40,7 @@ class Queues:
     loads: list[Load]  # most loaded (relative to capacity) first
 
 
-def queues(session: Session, desk: Desk, now: datetime) -> Queues:
+def queues(session: Session, desk: Desk, now: datetime, *, loads_limit: int | None = None) -> Queues:
     repo = TicketRepository(session)
     open_tickets = repo.matching(Scope(everything=True), TicketFilter(statuses=tuple(OPEN_STATES)))
     past = history(session, open_tickets)
@@ -51,9 +51,7 @@ def queues(session: Session, desk: Desk, now: datetime) -> Queues:
             breached.append(ticket)
         elif TargetState.AT_RISK in states:
             at_risk.append(ticket)
-    counts = repo.loads()
-    loads = [Load(i, name, counts.get(i, 0), capacity) for i, name, capacity in ExpertRepository(session).capacities()]
-    loads.sort(key=lambda x: (-(x.load / x.capacity if x.capacity else 1.0), x.expert_id))
+    loads = most_loaded(session, repo.loads(), loads_limit)
     return Queues(
         unassigned=[t for t in open_tickets if t.status in (TicketStatus.NEW, TicketStatus.MATCHING)],
         needs_attention=[t for t in open_tickets if t.status == TicketStatus.NEEDS_ATTENTION],
@@ -62,6 +60,25 @@ def queues(session: Session, desk: Desk, now: datetime) -> Queues:
         by_category=dict(sorted(Counter(t.category or "uncategorised" for t in open_tickets).items())),
         loads=loads,
     )
+
+
+def expert_loads(session: Session, limit: int | None = None) -> list[Load]:
+    return most_loaded(session, TicketRepository(session).loads(), limit)
+
+
+def most_loaded(session: Session, counts: dict[int, int], limit: int | None) -> list[Load]:
+    """Active experts, most loaded relative to capacity first (no capacity counts as full), then
+    by id. With ``limit``, only the experts who can be among the first ``limit`` are read: the
+    busy ones, those with no capacity, and the first ``limit`` by id (a city has thousands)."""
+    experts = ExpertRepository(session)
+    if limit is None:
+        rows = experts.capacities()
+    else:
+        rows = list({row[0]: row for row in [*experts.capacities(ids=counts), *experts.capacities(no_capacity=True),
+                                            *experts.capacities(first=limit + len(counts))]}.values())
+    loads = [Load(i, name, counts.get(i, 0), capacity) for i, name, capacity in rows]
+    loads.sort(key=lambda x: (-(x.load / x.capacity if x.capacity else 1.0), x.expert_id))
+    return loads[:limit]
 
 
 @dataclass(frozen=True, slots=True)

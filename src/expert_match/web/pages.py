@@ -346,7 +346,7 @@ class DeskPages(Controller):
         code = district_code(district) if district else None
         wanted = one_of(category, CATEGORIES, "category")
         order = one_of(sort, DESK_SORTS, "sort") or "oldest"
-        found = queues.queues(db_session, desk, now)
+        found = queues.queues(db_session, desk, now, loads_limit=30)
 
         def shown(tickets: list[Ticket]) -> list[Ticket]:
             kept = [t for t in tickets if (code is None or t.district_code == code)

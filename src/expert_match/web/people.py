@@ -90,7 +90,7 @@ def metrics_view(session: Session, desk: Desk, now: Any) -> dict[str, Any]:
     found = queues.metrics(session, desk, now)
     weeks = queues.weekly_tickets(session, now)
     statuses = [s.value for s in TicketStatus]
-    loads = queues.queues(session, desk, now).loads[:20]
+    loads = queues.expert_loads(session, 20)
     return {
         "metrics": found,
         "weeks": weeks,

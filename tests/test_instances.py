@@ -17,6 +17,7 @@ from expert_match.app import create_app
 from expert_match.db.engine import create_database
 from tests.builders import expert_body
 from tests.network import Network, build_network
+from tests.tickets.test_notifications import webhook  # noqa: F401 - the local webhook receiver fixture
 from tests.tickets.test_ticket_api import SIGNATURE
 
 
@@ -85,3 +86,53 @@ def test_an_expert_added_through_one_instance_is_ranked_by_the_other(two_instanc
             break
         assert time.monotonic() - started < 5, "the other instance never ranked the new expert"
         time.sleep(0.25)
+
+
+def test_two_instances_and_two_schedulers_send_each_offer_and_notification_once(two_instances, database, settings,
+                                                                                 clock, webhook) -> None:
+    """Filings through both instances, then two schedulers (each with its own engine) running the
+    same pass at the same moment: every offer round and every notification happens once."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from expert_match.notify.models import DeliveryState, Notification
+    from expert_match.notify.outbox import deliver_due
+    from expert_match.tickets.models import Offer
+    from expert_match.tickets.scheduler import run_once
+
+    network, second = two_instances
+    for i in range(8):
+        client = network.client if i % 2 else second
+        response = client.post("/api/v1/tickets", json={**SIGNATURE, "title": f"Lỗi ký số đợt {i}",
+                                                         "priority": "urgent"}, headers=network.requester)
+        assert response.status_code == 201, response.text
+    configured = settings.__class__(**{**{f: getattr(settings, f) for f in settings.__dataclass_fields__},
+                                       "webhook_url": webhook.url})
+    other_database = create_database(configured)
+    desks = [network.client.app.state.desk, second.app.state.desk]
+    clock.current += timedelta(days=3)  # every first-round offer has expired: the next rounds go out
+    start = threading.Barrier(2)
+
+    def scheduler(which: int) -> tuple[int, int]:
+        db = database if which == 0 else other_database
+        start.wait()
+        expired = run_once(db, desks[which], clock.current).offers_expired
+        return expired, deliver_due(db, configured, clock.current).sent
+
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = list(pool.map(scheduler, [0, 1]))
+    finally:
+        other_database.dispose()
+    with database.reader() as session:
+        offers = session.scalars(select(Offer)).all()
+        hooks = session.scalars(select(Notification).where(Notification.channel == "webhook")).all()
+        duplicates = session.execute(select(Offer.ticket_id, Offer.expert_id, func.count()).group_by(
+            Offer.ticket_id, Offer.expert_id).having(func.count() > 1)).all()
+    assert duplicates == []  # nobody was offered the same ticket twice
+    assert sum(expired for expired, _sent in results) == sum(o.state == "expired" for o in offers) > 0
+    sent = [h for h in hooks if h.state == DeliveryState.SENT]
+    assert sum(s for _expired, s in results) == len(sent) == len(webhook.calls) > 0
+    delivered_ids = [int(headers["X-Expert-Match-Delivery"]) for headers, _body in webhook.calls]
+    assert sorted(delivered_ids) == sorted({h.id for h in sent})  # each notification arrived once

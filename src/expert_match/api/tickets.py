@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from anyio import to_thread
 from litestar import Controller, Request, get, post
@@ -66,6 +67,7 @@ from expert_match.tickets.states import TicketStatus
 TicketSort = Literal["id", "-id", "created_at", "-created_at", "updated_at", "-updated_at", "priority", "-priority",
                      "status", "-status"]
 H = timedelta(hours=1)
+T = TypeVar("T")
 
 
 def target_read(target: TargetStatus) -> TargetRead:
@@ -110,6 +112,24 @@ def offer_read(offer: Offer, ticket: Ticket | None = None) -> OfferRead:
                      rank=offer.rank, score=round(offer.score, 6), state=offer.state.value, offered_at=offer.offered_at,
                      expires_at=offer.expires_at, responded_at=offer.responded_at, reason=offer.reason,
                      explanation=offer.explanation or {})
+
+
+async def logged_read(state: State, db_session: Session, caller: Caller, ticket_id: int, now: datetime,
+                      build: Callable[[Ticket], T]) -> T:
+    """The answer for a ticket the caller may see, read in the request's read session; a staff
+    read is then logged in a write transaction of its own, committed before the answer is sent.
+    Requesters' and experts' reads never take the writer (on SQLite, one at a time)."""
+
+    def load() -> T:
+        answer = build(service.get_ticket(db_session, caller, ticket_id))
+        if caller.is_staff:
+            db_session.close()  # hand the connection back before taking the writer
+        return answer
+
+    answer = await to_thread.run_sync(load)
+    if caller.is_staff:
+        await write_transaction(state, lambda session: service.log_access(session, caller, ticket_id, now, "api"))
+    return answer
 
 
 STATE_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422)
@@ -168,17 +188,19 @@ class TicketController(Controller):
         return TicketPage(items=ticket_reads(db_session, desk, caller, tickets, now), total=total, limit=limit,
                           offset=offset)
 
-    @get("/{ticket_id:int}", sync_to_thread=True, summary="Read a ticket, with its service targets (staff reads are logged)",
-         responses=problem_responses(400, 401, 404), opt={"logged_read": True})
-    def read(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId) -> TicketRead:
-        ticket = service.read_ticket(db_session, caller, ticket_id, now, "api")
-        return ticket_reads(db_session, desk, caller, [ticket], now)[0]
+    @get("/{ticket_id:int}", summary="Read a ticket, with its service targets (staff reads are logged)",
+         responses=problem_responses(400, 401, 404), opt={DEFERRED_WRITE: True})
+    async def read(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, state: State,
+                   ticket_id: PathId) -> TicketRead:
+        return await logged_read(state, db_session, caller, ticket_id, now,
+                                 lambda ticket: ticket_reads(db_session, desk, caller, [ticket], now)[0])
 
-    @get("/{ticket_id:int}/events", sync_to_thread=True, summary="The ticket's history and thread (staff reads are logged)",
-         responses=problem_responses(400, 401, 404), opt={"logged_read": True})
-    def events(self, db_session: DbSession, caller: CallerDep, now: Now, ticket_id: PathId) -> list[EventRead]:
-        service.read_ticket(db_session, caller, ticket_id, now, "api")
-        return [event_read(e) for e in thread.events(db_session, caller, ticket_id)]
+    @get("/{ticket_id:int}/events", summary="The ticket's history and thread (staff reads are logged)",
+         responses=problem_responses(400, 401, 404), opt={DEFERRED_WRITE: True})
+    async def events(self, db_session: DbSession, caller: CallerDep, now: Now, state: State,
+                     ticket_id: PathId) -> list[EventRead]:
+        return await logged_read(state, db_session, caller, ticket_id, now,
+                                 lambda _ticket: [event_read(e) for e in thread.events(db_session, caller, ticket_id)])
 
     @get("/{ticket_id:int}/accesses", sync_to_thread=True, summary="Who among the staff read the ticket (admins)",
          responses=problem_responses(400, 401, 403, 404))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -98,6 +100,34 @@ def _install_sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")
         connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+
+
+class SqliteWriterLock:
+    """An exclusive lock on a file next to the SQLite database, held by the one writing request of
+    a process while it writes. Several server processes then take turns on the kernel's lock,
+    which wakes the next waiter at once, instead of SQLite's busy handler, which sleeps and
+    retries: with two workers filing, that polling left the CPUs a third idle (measured with
+    ``bench api``). Not reentrant; one holder per process (the web layer's writer gate)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    @classmethod
+    def for_database(cls, database: Database) -> SqliteWriterLock | None:
+        name = database.engine.url.database if database.dialect == "sqlite" else None
+        if not name or name == ":memory:" or name.startswith("file:"):
+            return None
+        return cls(Path(f"{name}.writer-lock"))
+
+    def acquire(self) -> None:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
 @contextmanager

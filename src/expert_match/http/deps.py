@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from expert_match.db.engine import MAX_OVERFLOW, POOL_SIZE, Database
+from expert_match.db.engine import MAX_OVERFLOW, POOL_SIZE, Database, SqliteWriterLock
 from expert_match.db.hooks import discard_after_commit, run_after_commit
 from expert_match.errors import Conflict
 from expert_match.experts.match_index import MatchIndex
@@ -105,11 +105,15 @@ class DatabaseGate:
 
     connections: asyncio.Semaphore
     writer: asyncio.Lock | None
+    # SQLite file databases: the writer of this process also takes the file lock other
+    # processes (server workers) take, so they hand over without SQLite's sleep-and-retry.
+    across_processes: SqliteWriterLock | None = None
 
     @classmethod
     def for_database(cls, database: Database) -> DatabaseGate:
-        return cls(connections=asyncio.Semaphore(POOL_SIZE + MAX_OVERFLOW),
-                   writer=asyncio.Lock() if database.dialect == "sqlite" else None)
+        sqlite = database.dialect == "sqlite"
+        return cls(connections=asyncio.Semaphore(POOL_SIZE + MAX_OVERFLOW), writer=asyncio.Lock() if sqlite else None,
+                   across_processes=SqliteWriterLock.for_database(database))
 
     @asynccontextmanager
     async def admit(self, *, writing: bool) -> AsyncIterator[None]:
@@ -124,9 +128,19 @@ class DatabaseGate:
     async def writing(self) -> AsyncIterator[None]:
         if self.writer is None:
             yield
-        else:
-            async with self.writer:
+            return
+        async with self.writer:
+            if self.across_processes is None:
                 yield
+                return
+            # Shielded: a request cancelled while waiting must still get the lock, so that the
+            # release below always matches an acquire (it then stops at its next await).
+            with CancelScope(shield=True):
+                await to_thread.run_sync(self.across_processes.acquire)
+            try:
+                yield
+            finally:
+                self.across_processes.release()
 
 
 def _commit(session: Session) -> None:

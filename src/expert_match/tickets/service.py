@@ -57,10 +57,15 @@ def read_ticket(session: Session, caller: Caller, ticket_id: int, now: datetime,
     """``get_ticket`` for showing the ticket to someone: a coordinator's or admin's read is
     logged (they can open every org's tickets, so who looked at what must be answerable)."""
     ticket = get_ticket(session, caller, ticket_id)
-    if caller.is_staff:
-        TicketRepository(session).add_access(TicketAccess(ticket_id=ticket.id, user_id=caller.user_id, at=now,
-                                                          channel=channel))
+    log_access(session, caller, ticket.id, now, channel)
     return ticket
+
+
+def log_access(session: Session, caller: Caller, ticket_id: int, now: datetime, channel: str) -> None:
+    """Record a coordinator's or admin's read of a ticket (others' reads are not logged)."""
+    if caller.is_staff:
+        TicketRepository(session).add_access(TicketAccess(ticket_id=ticket_id, user_id=caller.user_id, at=now,
+                                                          channel=channel))
 
 
 def accesses(session: Session, caller: Caller, ticket_id: int) -> list[TicketAccess]:

@@ -132,6 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def progress(message: str) -> None:
+    """Long commands report progress on stderr; stdout holds only the result."""
+    print(message, file=sys.stderr, flush=True)
+
+
 def add_load_options(parser: argparse.ArgumentParser) -> None:
     """What ``bench api`` and ``bench soak`` share: the database, the data and the server."""
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
@@ -334,8 +339,7 @@ def cmd_bench_assign(args: argparse.Namespace, _settings: Settings) -> int:
     if not (1 <= args.tickets <= 100_000 and 1 <= args.experts <= 1_000_000 and 1 <= args.candidates <= 200):
         print("error: --tickets 1..100000, --experts 1..1000000, --candidates 1..200", file=sys.stderr)
         return 2
-    figures = bench_assign(args.tickets, args.experts, args.candidates,
-                           say=lambda msg: print(msg, file=sys.stderr, flush=True))
+    figures = bench_assign(args.tickets, args.experts, args.candidates, say=progress)
     if args.json:
         print(json.dumps(figures))
     else:
@@ -377,7 +381,7 @@ def cmd_bench_api(args: argparse.Namespace, _settings: Settings) -> int:
         return 2
     config = ApiBenchConfig(database=args.database, postgres_url=args.postgres_url, experts=args.experts,
                             connections=args.connections, seconds=args.seconds, workers=args.workers)
-    result = bench_api(config, say=lambda msg: print(msg, file=sys.stderr, flush=True))
+    result = bench_api(config, say=progress)
     print(json.dumps(result) if args.json else format_report(result))
     return 0
 
@@ -386,22 +390,15 @@ def cmd_bench_soak(args: argparse.Namespace, _settings: Settings) -> int:
     import json
 
     from expert_match.loadtest.runner import ApiBenchConfig
-    from expert_match.loadtest.soak import SoakConfig, soak
+    from expert_match.loadtest.soak import SoakConfig, format_soak, soak
 
     if args.minutes <= 0 or args.round_seconds <= 0 or args.connections < 1 or not 1 <= args.workers <= 32:
         print("error: --minutes and --round-seconds > 0, --connections >= 1, 1 <= --workers <= 32", file=sys.stderr)
         return 2
     bench = ApiBenchConfig(database=args.database, postgres_url=args.postgres_url, experts=args.experts,
                            connections=args.connections, workers=args.workers)
-    result = soak(SoakConfig(bench=bench, minutes=args.minutes, round_s=args.round_seconds),
-                  say=lambda msg: print(msg, file=sys.stderr, flush=True))
-    if args.json:
-        print(json.dumps(result))
-    else:
-        print(f"soak on {result['database']}: {result['minutes']:g} min, {result['rounds']} rounds, "
-              f"mixed {result['mixed_rps_mean']} req/s on average, {result['accepts']} accepts, "
-              f"errors {result['errors']}; server RSS {result['rss_mb_first']} MB after the first round, "
-              f"{result['rss_mb_last']} MB at the end ({result['rss_mb_growth_after_first_round']:+} MB)")
+    result = soak(SoakConfig(bench=bench, minutes=args.minutes, round_s=args.round_seconds), say=progress)
+    print(json.dumps(result) if args.json else format_soak(result))
     return 1 if result["errors"] else 0
 
 
@@ -413,7 +410,7 @@ def cmd_bench_matching(args: argparse.Namespace, _settings: Settings) -> int:
     if not (1 <= args.experts <= 2_000_000 and 1 <= args.queries <= 100_000):
         print("error: --experts 1..2000000, --queries 1..100000", file=sys.stderr)
         return 2
-    figures = bench_matching(args.experts, args.queries, say=lambda msg: print(msg, file=sys.stderr, flush=True))
+    figures = bench_matching(args.experts, args.queries, say=progress)
     if args.json:
         print(json.dumps(figures))
     else:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from expert_match.loadtest.runner import OPERATIONS, ApiBenchConfig, bench_api, format_report
-from expert_match.loadtest.soak import SoakConfig, soak
+from expert_match.loadtest.soak import SoakConfig, format_soak, soak
 from tests.conftest import postgres_admin_url
 
 SMALL = {"experts": 40, "connections": 4, "seconds": 1.0, "warmup_s": 0.3}
@@ -44,3 +44,4 @@ def test_soak_reports_memory_per_round_and_no_errors() -> None:
     assert all(r["rss_mb"] > 0 and r["mixed_rps"] > 0 for r in result["per_round"])
     assert result["accepts"] > 0  # offers from the first round were accepted in the next
     assert result["rss_mb_growth_after_first_round"] is not None
+    assert "errors 0" in format_soak(result)

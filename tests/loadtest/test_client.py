@@ -46,3 +46,16 @@ def test_anything_but_2xx_and_every_broken_connection_is_an_error():
     figures = summary(tally, elapsed=1.5)
     assert figures["requests"] == 3 and figures["ok"] == 2 and figures["errors"] == 3
     assert figures["rps"] == 2.0 and figures["p99_ms"] == 30.0
+
+
+def test_the_soak_mix_is_two_fifths_filings_and_one_queue_in_fifty():
+    from collections import Counter
+
+    from expert_match.loadtest.soak import mixed_requests
+
+    filings = [{"method": "POST", "path": "/api/v1/tickets", "body": {"i": i}} for i in range(7)]
+    mixed = mixed_requests(filings, [(101, 1), (102, 2)], {1: "t1", 2: "t2"}, "coord")
+    counts = Counter(r["path"] for r in mixed[:50])
+    assert counts == {"/api/v1/tickets": 20, "/api/v1/tickets/101": 15, "/api/v1/tickets/102": 14, "/api/v1/queues": 1}
+    assert {r["token"] for r in mixed if r["path"] == "/api/v1/tickets/102"} == {"t2"}  # each org reads its own
+    assert [r["body"]["i"] for r in mixed[:20]] == [i % 7 for i in range(20)]  # every filing in turn

@@ -79,17 +79,32 @@ async def write_transaction(state: State, work: Callable[[Session], T]) -> T:
 
 @asynccontextmanager
 async def transaction(factory: Callable[[], Session]) -> AsyncIterator[Session]:
+    """A session committed (then closed) when the block ends, or closed when it fails. Each end is
+    one trip to a worker thread: every trip costs the event loop time that requests share."""
     session = factory()
     try:
         yield session
-        await to_thread.run_sync(_commit, session)
-        await to_thread.run_sync(run_after_commit, session)
-    finally:
-        discard_after_commit(session)
+    except BaseException:
         # Shielded: a request cancelled during cleanup (client gone, app shutting down) must
         # still end its transaction, or an SQLite write lock outlives the request (seen in CI).
         with CancelScope(shield=True):
-            await to_thread.run_sync(session.close)
+            await to_thread.run_sync(_close, session)
+        raise
+    # Not abandoned on cancellation either: the commit and the close finish together.
+    await to_thread.run_sync(_commit_and_close, session)
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
+        _commit(session)
+        run_after_commit(session)
+    finally:
+        _close(session)
+
+
+def _close(session: Session) -> None:
+    discard_after_commit(session)
+    session.close()
 
 
 @dataclass

@@ -62,14 +62,15 @@ def soak(config: SoakConfig, say: Say = lambda _m: None) -> dict[str, Any]:
 
 def mixed_requests(filings: list[dict[str, Any]], tickets: list[tuple[int, int]], tokens: dict[int, str],
                    coordinator: str) -> list[dict[str, Any]]:
-    """Per 20 requests: 8 filings, 11 reads of existing tickets, 1 coordinator queue."""
+    """Per 50 requests: 20 filings, 29 reads of existing tickets, 1 coordinator queue (a queue
+    covers every open ticket, so it is the heaviest read and the rarest)."""
     reads = [{"method": "GET", "path": f"/api/v1/tickets/{ticket_id}", "token": tokens[org_id]}
              for ticket_id, org_id in tickets] or [{"method": "GET", "path": "/health/live"}]
     queue = {"method": "GET", "path": "/api/v1/queues", "token": coordinator}
     mixed = []
-    for block in range(max(len(filings), len(reads)) // 8 + 1):
-        mixed += filings[(block * 8) % len(filings):][:8]
-        mixed += [reads[(block * 11 + i) % len(reads)] for i in range(11)]
+    for block in range(max(len(filings) // 20, len(reads) // 29) + 1):
+        mixed += [filings[(block * 20 + i) % len(filings)] for i in range(20)]
+        mixed += [reads[(block * 29 + i) % len(reads)] for i in range(29)]
         mixed.append(queue)
     return mixed
 
@@ -119,3 +120,10 @@ def soak_report(config: SoakConfig, rounds: list[dict[str, Any]]) -> dict[str, A
         "error_samples": [s for r in rounds for s in r["error_samples"]][:5],
     }
 
+
+
+def format_soak(result: dict[str, Any]) -> str:
+    return (f"soak on {result['database']}: {result['minutes']:g} min, {result['rounds']} rounds, "
+            f"mixed {result['mixed_rps_mean']} req/s on average, {result['accepts']} accepts, "
+            f"errors {result['errors']}; server RSS {result['rss_mb_first']} MB after the first round, "
+            f"{result['rss_mb_last']} MB at the end ({result['rss_mb_growth_after_first_round']:+} MB)")

@@ -99,14 +99,13 @@ class TicketRepository:
             query = query.where(Ticket.search_key.contains(filters.query, autoescape=True))
         return query
 
-    def same_org_recent(self, org_id: int, since: datetime, exclude_id: int | None = None) -> list[Ticket]:
-        """The org's tickets filed since ``since`` (duplicate candidates), newest first."""
-        query = select(Ticket).where(Ticket.org_id == org_id, Ticket.created_at >= since,
-                                     Ticket.status != TicketStatus.CANCELLED)
-        if exclude_id is not None:
-            query = query.where(Ticket.id != exclude_id)
-        query = query.order_by(Ticket.created_at.desc()).limit(200)
-        return list(self.session.scalars(query))
+    def same_org_recent(self, org_id: int, since: datetime) -> list[tuple[int, str]]:
+        """(id, search key) of the org's tickets filed since ``since`` (duplicate candidates),
+        newest first: keys only, as most candidates are compared and dropped."""
+        query = (select(Ticket.id, Ticket.search_key)
+                 .where(Ticket.org_id == org_id, Ticket.created_at >= since, Ticket.status != TicketStatus.CANCELLED)
+                 .order_by(Ticket.created_at.desc()).limit(200))
+        return [(ticket_id, key) for ticket_id, key in self.session.execute(query)]
 
     def by_ids(self, ticket_ids: Iterable[int]) -> list[Ticket]:
         ids = list(ticket_ids)

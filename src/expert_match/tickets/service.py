@@ -183,12 +183,10 @@ def preview(session: Session, desk: Desk, caller: Caller, data: TicketCreate, no
                                                       f"{data.title}\n{data.description}"))
 
 
-def _duplicates(session: Session, org_id: int, key: str, now: datetime,
-                exclude_id: int | None = None) -> list[tuple[Ticket, float]]:
+def _duplicates(session: Session, org_id: int, key: str, now: datetime) -> list[tuple[Ticket, float]]:
     repo = TicketRepository(session)
-    recent = repo.same_org_recent(org_id, now - DUPLICATE_LOOKBACK, exclude_id)
-    by_id = {t.id: t for t in recent}
-    scored = duplicate_scores(key, [(t.id, t.search_key) for t in recent])[:5]
+    scored = duplicate_scores(key, repo.same_org_recent(org_id, now - DUPLICATE_LOOKBACK))[:5]
+    by_id = {t.id: t for t in repo.by_ids([i for i, _ in scored])}
     return [(by_id[i], score) for i, score in scored]
 
 

@@ -1,9 +1,10 @@
 """Two experts accept the same ticket at the same moment: exactly one assignment, a 409 for the
-other; 1000 times on SQLite and 500 on PostgreSQL. A naive check-then-write accept, run the same
+other; 400 times on SQLite and 250 on PostgreSQL in the suite (more with the variable below). A naive check-then-write accept, run the same
 way, assigns twice: the control that shows the test can fail."""
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -21,7 +22,11 @@ from expert_match.tickets.sla import Priority
 from expert_match.tickets.states import TicketStatus
 from tests.conftest import NOW
 
-ROUNDS = {"sqlite": 1000, "postgresql": 500}
+# The suite's rounds; the long run of issue 4 (1000 and 500) is
+#   EXPERT_MATCH_DOUBLE_ACCEPT_ROUNDS=1000 .venv/bin/python -m pytest tests/tickets/test_double_accept.py
+# The naive control assigns twice in every round, so a few hundred rounds catch a regression.
+ROUNDS = {"sqlite": 400, "postgresql": 250}
+LONG_RUN = int(os.environ.get("EXPERT_MATCH_DOUBLE_ACCEPT_ROUNDS", "0"))
 
 
 def seed(database) -> tuple[int, list[Caller]]:
@@ -81,7 +86,7 @@ def close_all(database) -> None:
 
 def test_double_accept_yields_one_assignment(database):
     org_id, callers = seed(database)
-    rounds = ROUNDS[database.dialect]
+    rounds = LONG_RUN or ROUNDS[database.dialect]
     outcomes = []
     with ThreadPoolExecutor(max_workers=2) as pool:
         for _ in range(rounds):

@@ -336,8 +336,9 @@ class CoordinationController(Controller):
         lists = {name: getattr(found, name) for name in ("unassigned", "needs_attention", "at_risk", "breached")}
         # Only the first ``limit`` of each queue is sent: a city's open tickets with their full
         # text and every expert's load made a multi-megabyte answer that took seconds to build.
-        shown = {name: ticket_reads(db_session, desk, staff, tickets[:limit], now) for name, tickets in lists.items()}
-        return QueuesRead(**shown, totals={name: len(tickets) for name, tickets in lists.items()},
+        shown = {name: ticket_reads(db_session, desk, staff, queues.shown(db_session, briefs[:limit]), now)
+                 for name, briefs in lists.items()}
+        return QueuesRead(**shown, totals={name: len(briefs) for name, briefs in lists.items()},
                           by_district=found.by_district, by_category=found.by_category,
                           expert_loads=[LoadRead(expert_id=x.expert_id, name=x.name, load=x.load, capacity=x.capacity)
                                         for x in found.loads])

@@ -319,7 +319,7 @@ class ExpertRanker:
         profile = self.profiles_[index]
         cached = cache.get(index)
         if cached is None or cached[0] is not profile:
-            if len(cache) >= 4096:
+            if len(cache) >= 1024:  # about 20 KB each
                 cache.clear()
             cached = (profile, accented_forms([d.text for d in profile.evidence()], self.space_.analyzer))
             cache[index] = cached

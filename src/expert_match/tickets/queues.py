@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from expert_match.experts.repository import ExpertRepository
 from expert_match.tickets.desk import Desk
 from expert_match.tickets.models import Ticket
-from expert_match.tickets.repository import Scope, TicketFilter, TicketRepository
+from expert_match.tickets.repository import Scope, TicketBrief, TicketFilter, TicketRepository
 from expert_match.tickets.service import history, targets_of
 from expert_match.tickets.sla import TargetName, TargetState
 from expert_match.tickets.states import OPEN_STATES, TicketStatus
@@ -31,10 +31,11 @@ class Load:
 
 @dataclass(frozen=True, slots=True)
 class Queues:
-    unassigned: list[Ticket]  # new or matching
-    needs_attention: list[Ticket]
-    at_risk: list[Ticket]  # a running target with under a quarter left
-    breached: list[Ticket]
+    # Briefs, oldest first: the pages load the tickets they show (``shown``).
+    unassigned: list[TicketBrief]  # new or matching
+    needs_attention: list[TicketBrief]
+    at_risk: list[TicketBrief]  # a running target with under a quarter left
+    breached: list[TicketBrief]
     by_district: dict[str, int]
     by_category: dict[str, int]
     loads: list[Load]  # most loaded (relative to capacity) first
@@ -42,7 +43,7 @@ class Queues:
 
 def queues(session: Session, desk: Desk, now: datetime, *, loads_limit: int | None = None) -> Queues:
     repo = TicketRepository(session)
-    open_tickets = repo.matching(Scope(everything=True), TicketFilter(statuses=tuple(OPEN_STATES)))
+    open_tickets = repo.open_briefs(OPEN_STATES)
     past = history(session, open_tickets)
     at_risk, breached = [], []
     for ticket in open_tickets:
@@ -60,6 +61,11 @@ def queues(session: Session, desk: Desk, now: datetime, *, loads_limit: int | No
         by_category=dict(sorted(Counter(t.category or "uncategorised" for t in open_tickets).items())),
         loads=loads,
     )
+
+
+def shown(session: Session, briefs: list[TicketBrief]) -> list[Ticket]:
+    """The tickets behind the briefs a page lists, with their orgs, in the same order."""
+    return TicketRepository(session).with_orgs([b.id for b in briefs])
 
 
 def expert_loads(session: Session, limit: int | None = None) -> list[Load]:

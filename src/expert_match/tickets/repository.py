@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from expert_match.db.paging import Window, fetch_page, order_clauses
 from expert_match.tickets.models import Feedback, MatchRun, Offer, OfferState, Ticket, TicketAccess, TicketEvent
+from expert_match.tickets.sla import Priority
 from expert_match.tickets.states import WORKING_STATES, TicketStatus
 
 
@@ -37,6 +38,16 @@ class TicketFilter:
 
 SORT_COLUMNS = {"id": Ticket.id, "created_at": Ticket.created_at, "updated_at": Ticket.updated_at,
                 "priority": Ticket.priority, "status": Ticket.status}
+
+
+@dataclass(frozen=True, slots=True)
+class TicketBrief:
+    id: int
+    status: TicketStatus
+    priority: Priority
+    district_code: str | None
+    category: str | None
+    created_at: datetime
 
 
 class TicketRepository:
@@ -112,6 +123,18 @@ class TicketRepository:
         if not ids:
             return []
         return list(self.session.scalars(select(Ticket).where(Ticket.id.in_(ids))))
+
+    def with_orgs(self, ticket_ids: Sequence[int]) -> list[Ticket]:
+        """The tickets with their orgs, in the order of ``ticket_ids``."""
+        query = select(Ticket).options(joinedload(Ticket.org)).where(Ticket.id.in_(list(ticket_ids)))
+        found = {t.id: t for t in self.session.scalars(query)}
+        return [found[i] for i in ticket_ids if i in found]
+
+    def open_briefs(self, statuses: Iterable[TicketStatus]) -> list[TicketBrief]:
+        """What the queues need of every open ticket, without its text (thousands of them)."""
+        query = (select(Ticket.id, Ticket.status, Ticket.priority, Ticket.district_code, Ticket.category,
+                        Ticket.created_at).where(Ticket.status.in_(list(statuses))).order_by(Ticket.id))
+        return [TicketBrief(*row) for row in self.session.execute(query)]
 
     def loads(self) -> dict[int, int]:
         """Active tickets per expert (what counts against capacity)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,7 +21,7 @@ from expert_match.orgs.service import resolve_place
 from expert_match.tickets import offers
 from expert_match.tickets.desk import Desk
 from expert_match.tickets.models import Ticket, TicketAccess, TicketEvent
-from expert_match.tickets.repository import Scope, TicketFilter, TicketRepository
+from expert_match.tickets.repository import Scope, TicketBrief, TicketFilter, TicketRepository
 from expert_match.tickets.schemas import TicketCreate
 from expert_match.tickets.similar import duplicate_scores
 from expert_match.tickets.sla import History, Priority, TargetStatus, service_targets
@@ -199,7 +200,7 @@ def _similar_resolved(session: Session, desk: Desk, caller: Caller, org_id: int,
     return [(visible[i], score) for i, score in found if i in visible][:5]
 
 
-def history(session: Session, tickets: list[Ticket]) -> dict[int, History]:
+def history(session: Session, tickets: Sequence[Ticket | TicketBrief]) -> dict[int, History]:
     """Each ticket's status changes and first advice, read from the event log."""
     rows = TicketRepository(session).status_changes([t.id for t in tickets])
     out = {}
@@ -210,7 +211,7 @@ def history(session: Session, tickets: list[Ticket]) -> dict[int, History]:
     return out
 
 
-def targets_of(desk: Desk, ticket: Ticket, past: History, now: datetime) -> list[TargetStatus]:
+def targets_of(desk: Desk, ticket: Ticket | TicketBrief, past: History, now: datetime) -> list[TargetStatus]:
     return service_targets(past, Priority(ticket.priority), now, desk.calendar)
 
 

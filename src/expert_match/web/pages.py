@@ -34,7 +34,7 @@ from expert_match.settings import Settings
 from expert_match.tickets import offers, queues, service, thread
 from expert_match.tickets.desk import Desk
 from expert_match.tickets.models import OfferState, Ticket
-from expert_match.tickets.repository import TicketFilter, TicketRepository
+from expert_match.tickets.repository import TicketBrief, TicketFilter, TicketRepository
 from expert_match.tickets.schemas import FeedbackCreate, PostCreate, TicketCreate
 from expert_match.tickets.sla import Priority
 from expert_match.tickets.states import TicketStatus
@@ -348,17 +348,17 @@ class DeskPages(Controller):
         order = one_of(sort, DESK_SORTS, "sort") or "oldest"
         found = queues.queues(db_session, desk, now, loads_limit=30)
 
-        def shown(tickets: list[Ticket]) -> list[Ticket]:
-            kept = [t for t in tickets if (code is None or t.district_code == code)
+        def chosen(briefs: list[TicketBrief]) -> list[TicketBrief]:
+            kept = [t for t in briefs if (code is None or t.district_code == code)
                     and (wanted is None or t.category == wanted)]
             if order == "priority":
                 return sorted(kept, key=lambda t: (PRIORITY_RANK[t.priority.value], t.created_at, t.id))
             return sorted(kept, key=lambda t: (t.created_at, t.id), reverse=order == "newest")
 
         # A section shows its first DESK_ROWS tickets and says how many there are in all.
-        kept = {name: shown(getattr(found, name)) for name in ("unassigned", "needs_attention", "at_risk", "breached")}
-        sections = [(name, ticket_view(db_session, desk, visitor, rows[:DESK_ROWS], now), len(rows))
-                    for name, rows in kept.items()]
+        kept = {name: chosen(getattr(found, name)) for name in ("unassigned", "needs_attention", "at_risk", "breached")}
+        sections = [(name, ticket_view(db_session, desk, visitor, queues.shown(db_session, rows[:DESK_ROWS]), now),
+                     len(rows)) for name, rows in kept.items()]
         return show(visitor, "desk.html", sections=sections, by_district=found.by_district,
                     by_category=found.by_category, loads=found.loads,
                     district_names={c: name for c, name in districts()}, districts=districts(),

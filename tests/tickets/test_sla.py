@@ -103,3 +103,20 @@ def test_reopen_restarts_the_resolution_clock_and_cancel_is_not_applicable() -> 
     cancelled = by_name(History([(filed, S.NEW), (local(2026, 11, 23, 8, 10), S.CANCELLED)]),
                         Priority.LOW, local(2026, 11, 30, 8, 0))
     assert {t.state for t in cancelled.values()} == {TargetState.NOT_APPLICABLE}
+
+
+def test_states_without_due_times_are_the_same_states():
+    """Queues sort thousands of tickets by state only; leaving the due instants out must not
+    change a single state."""
+    calendar = BusinessCalendar.default()
+    filed = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+    history = History([(filed, S.NEW), (filed, S.MATCHING)])
+    for hours in (1, 5, 20, 60, 200):
+        now = filed + timedelta(hours=hours)
+        for priority in Priority:
+            full = service_targets(history, priority, now, calendar)
+            light = service_targets(history, priority, now, calendar, due_times=False)
+            assert [(t.name, t.state, t.elapsed, t.remaining) for t in light] == \
+                [(t.name, t.state, t.elapsed, t.remaining) for t in full]
+            assert all(t.due_at is None for t in light)
+            assert any(t.due_at is not None for t in full)

@@ -47,7 +47,8 @@ def queues(session: Session, desk: Desk, now: datetime, *, loads_limit: int | No
     past = history(session, open_tickets)
     at_risk, breached = [], []
     for ticket in open_tickets:
-        states = {t.state for t in targets_of(desk, ticket, past[ticket.id], now) if t.completed_at is None}
+        states = {t.state for t in targets_of(desk, ticket, past[ticket.id], now, due_times=False)
+                  if t.completed_at is None}
         if TargetState.BREACHED in states:
             breached.append(ticket)
         elif TargetState.AT_RISK in states:

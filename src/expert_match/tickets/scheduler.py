@@ -95,7 +95,7 @@ def _unrecorded_breaches(session: Session, desk: Desk, tickets: list[Ticket], no
     return [t.id for t in tickets
             if any(target.state == TargetState.BREACHED and target.completed_at is None
                    and target.name.value not in recorded.get(t.id, set())
-                   for target in targets_of(desk, t, past[t.id], now))]
+                   for target in targets_of(desk, t, past[t.id], now, due_times=False))]
 
 
 def housekeeping(database: Database, now: datetime, settings: Settings) -> None:

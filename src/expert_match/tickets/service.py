@@ -211,8 +211,9 @@ def history(session: Session, tickets: Sequence[Ticket | TicketBrief]) -> dict[i
     return out
 
 
-def targets_of(desk: Desk, ticket: Ticket | TicketBrief, past: History, now: datetime) -> list[TargetStatus]:
-    return service_targets(past, Priority(ticket.priority), now, desk.calendar)
+def targets_of(desk: Desk, ticket: Ticket | TicketBrief, past: History, now: datetime, *,
+               due_times: bool = True) -> list[TargetStatus]:
+    return service_targets(past, Priority(ticket.priority), now, desk.calendar, due_times=due_times)
 
 
 def caller_actions(session: Session, caller: Caller, tickets: list[Ticket]) -> dict[int, list[TicketAction]]:

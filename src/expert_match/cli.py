@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--with-scheduler", action="store_true",
                        help="also run the scheduler in the server process (one-machine setups)")
     serve.add_argument("--workers", type=int, default=1,
-                       help="server processes (default 1; 2 on a 2-core machine, see README: Running in production)")
+                       help="server processes (default 1; 2 on a 2-core machine: see the README, Running in production)")
     serve.add_argument("--access-log", action="store_true",
                        help="log every request (off by default: the reverse proxy logs requests, and it costs CPU)")
     serve.set_defaults(command=cmd_serve)

@@ -17,6 +17,7 @@ from expert_match.http.deps import SESSION_COOKIE, SHORT_BODY_BYTES, DbSession, 
 from expert_match.api.problems import Problem, problem_response, problem_responses
 from expert_match.auth import service
 from expert_match.auth.principal import Caller
+from expert_match.auth.repository import TokenHolder
 from expert_match.auth.secrets import same
 from expert_match.errors import InvalidValue, NotAllowed, Unauthenticated
 from expert_match.orgs.models import Role, User
@@ -36,6 +37,7 @@ def caller_of(request: Request[Any, Any, Any], session: Session, now: Any) -> Ca
     browser, where every unsafe request must also echo the session's CSRF token."""
     header = request.headers.get("authorization", "")
     scheme, _, credentials = header.partition(" ")
+    user: User | TokenHolder
     if scheme.lower() == "bearer" and credentials.strip():
         user, csrf = service.token_user(session, credentials.strip(), now), None
     elif cookie := request.cookies.get(SESSION_COOKIE):

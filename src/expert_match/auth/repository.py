@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from expert_match.auth.models import ApiToken, LoginAttempt, WebSession
+from expert_match.orgs.models import Role, User
+
+
+@dataclass(frozen=True, slots=True)
+class TokenHolder:
+    id: int
+    role: Role
+    org_id: int | None
+    active: bool
+    expires_at: datetime
+    revoked_at: datetime | None
 
 
 class AuthRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def token(self, hashed: str) -> ApiToken | None:
-        query = select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == hashed)
-        return self.session.scalars(query).one_or_none()
+    def token_holder(self, hashed: str) -> TokenHolder | None:
+        """What checking a bearer token needs, in one plain query (every API request makes it)."""
+        query = (select(User.id, User.role, User.org_id, User.active, ApiToken.expires_at, ApiToken.revoked_at)
+                 .join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == hashed))
+        row = self.session.execute(query).one_or_none()
+        return TokenHolder(*row) if row is not None else None
 
     def tokens_of(self, user_id: int) -> list[ApiToken]:
         return list(self.session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)))

@@ -11,7 +11,7 @@ import msgspec
 from sqlalchemy.orm import Session
 
 from expert_match.auth.models import ApiToken, LoginAttempt, WebSession
-from expert_match.auth.repository import AuthRepository
+from expert_match.auth.repository import AuthRepository, TokenHolder
 from expert_match.auth.secrets import MIN_PASSWORD_LENGTH, hash_password, new_token, token_hash, verify_password
 from expert_match.errors import InvalidReference, InvalidValue, NotFound, TooManyRequests, Unauthenticated
 from expert_match.orgs.models import Role, User
@@ -113,12 +113,13 @@ def session_user(session: Session, session_id: str, now: datetime) -> tuple[User
     return found.user, found
 
 
-def token_user(session: Session, token: str, now: datetime) -> User:
-    found = AuthRepository(session).token(token_hash(token))
-    if found is None or found.revoked_at is not None or found.expires_at <= now or not found.user.active:
+def token_user(session: Session, token: str, now: datetime) -> TokenHolder:
+    """The account behind a bearer token (its id, role and org), or 401."""
+    found = AuthRepository(session).token_holder(token_hash(token))
+    if found is None or found.revoked_at is not None or found.expires_at <= now or not found.active:
         # One answer for unknown, revoked and expired tokens: nothing to learn by probing.
         raise Unauthenticated("the API token is not valid")
-    return found.user
+    return found
 
 
 def issue_token(session: Session, user: User, name: str, now: datetime, days: int) -> tuple[ApiToken, str]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from expert_match.auth.principal import Caller
+from expert_match.auth.repository import TokenHolder
 from expert_match.experts.repository import ExpertRepository
 from expert_match.orgs.models import Role, User
 
 
-def principal(session: Session, user: User, csrf: str | None = None) -> Caller:
+def principal(session: Session, user: User | TokenHolder, csrf: str | None = None) -> Caller:
     expert = ExpertRepository(session).by_user_ids([user.id]).get(user.id) if user.role == Role.EXPERT else None
     return Caller(user_id=user.id, role=user.role, org_id=user.org_id,
                   expert_id=expert.id if expert else None, session_csrf=csrf)

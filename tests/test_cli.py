@@ -100,3 +100,13 @@ def test_scheduler_once_runs_a_pass_and_reports(cli_db, capsys):
     assert main(["scheduler", "--once"]) == 0
     out = capsys.readouterr().out
     assert "offers expired 0" in out and "notifications sent 0" in out
+
+
+def test_load_benches_refuse_bad_options_and_name_an_unreachable_database(capsys):
+    assert main(["bench", "api", "--workers", "0"]) == 2
+    assert "--workers" in capsys.readouterr().err
+    assert main(["bench", "soak", "--minutes", "0"]) == 2
+    assert "--minutes" in capsys.readouterr().err
+    unreachable = "postgresql://postgres@127.0.0.1:9/postgres"
+    assert main(["bench", "api", "--database", "postgresql", "--postgres-url", unreachable]) == 2
+    assert f"cannot reach the database for the bench ({unreachable})" in capsys.readouterr().err

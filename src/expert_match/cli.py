@@ -374,6 +374,8 @@ def cmd_eval_ranking(args: argparse.Namespace, _settings: Settings) -> int:
 def cmd_bench_api(args: argparse.Namespace, _settings: Settings) -> int:
     import json
 
+    from sqlalchemy.exc import OperationalError
+
     from expert_match.loadtest.runner import ApiBenchConfig, bench_api, format_report
 
     if args.experts < 0 or args.connections < 1 or args.seconds <= 0 or not 1 <= args.workers <= 32:
@@ -381,13 +383,19 @@ def cmd_bench_api(args: argparse.Namespace, _settings: Settings) -> int:
         return 2
     config = ApiBenchConfig(database=args.database, postgres_url=args.postgres_url, experts=args.experts,
                             connections=args.connections, seconds=args.seconds, workers=args.workers)
-    result = bench_api(config, say=progress)
+    try:
+        result = bench_api(config, say=progress)
+    except OperationalError as exc:
+        print(f"error: cannot reach the database for the bench ({args.postgres_url}): {exc.orig}", file=sys.stderr)
+        return 2
     print(json.dumps(result) if args.json else format_report(result))
     return 0
 
 
 def cmd_bench_soak(args: argparse.Namespace, _settings: Settings) -> int:
     import json
+
+    from sqlalchemy.exc import OperationalError
 
     from expert_match.loadtest.runner import ApiBenchConfig
     from expert_match.loadtest.soak import SoakConfig, format_soak, soak
@@ -397,7 +405,11 @@ def cmd_bench_soak(args: argparse.Namespace, _settings: Settings) -> int:
         return 2
     bench = ApiBenchConfig(database=args.database, postgres_url=args.postgres_url, experts=args.experts,
                            connections=args.connections, workers=args.workers)
-    result = soak(SoakConfig(bench=bench, minutes=args.minutes, round_s=args.round_seconds), say=progress)
+    try:
+        result = soak(SoakConfig(bench=bench, minutes=args.minutes, round_s=args.round_seconds), say=progress)
+    except OperationalError as exc:
+        print(f"error: cannot reach the database for the soak ({args.postgres_url}): {exc.orig}", file=sys.stderr)
+        return 2
     print(json.dumps(result) if args.json else format_soak(result))
     return 1 if result["errors"] else 0
 

@@ -25,7 +25,7 @@ from expert_match.settings import Settings
 from expert_match.tickets import offers
 from expert_match.tickets.desk import Desk
 from expert_match.tickets.models import Ticket
-from expert_match.tickets.repository import Scope, TicketFilter, TicketRepository
+from expert_match.tickets.repository import TicketBrief, TicketRepository
 from expert_match.tickets.service import history, targets_of
 from expert_match.tickets.sla import TargetState
 from expert_match.tickets.states import OPEN_STATES, Actor, TicketAction, TicketStatus
@@ -52,8 +52,7 @@ def run_once(database: Database, desk: Desk, now: datetime) -> Report:
         closing = repo.resolved_quietly_before(now - desk.auto_close_after, BATCH)
         # Only tickets with a breach not yet recorded are claimed: a pass over thousands of open
         # tickets must not take the (SQLite: single) writer thousands of times.
-        breaching = _unrecorded_breaches(
-            session, desk, repo.matching(Scope(everything=True), TicketFilter(statuses=tuple(OPEN_STATES))), now)
+        breaching = _unrecorded_breaches(session, desk, repo.open_briefs(OPEN_STATES), now)
     for ticket_id in expiring:
         _claimed(database, ticket_id, report, lambda s, t: _expire(s, desk, t, now, report))
     for ticket_id in closing:
@@ -89,7 +88,7 @@ def _auto_close(session: Session, desk: Desk, ticket: Ticket, now: datetime, rep
     report.tickets_closed += 1
 
 
-def _unrecorded_breaches(session: Session, desk: Desk, tickets: list[Ticket], now: datetime) -> list[int]:
+def _unrecorded_breaches(session: Session, desk: Desk, tickets: list[TicketBrief], now: datetime) -> list[int]:
     past = history(session, tickets)
     recorded = TicketRepository(session).recorded_breaches([t.id for t in tickets])
     return [t.id for t in tickets

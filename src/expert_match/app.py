@@ -12,7 +12,8 @@ from litestar.datastructures import State
 
 from expert_match import __version__
 from expert_match.api.auth import AuthController, provide_caller, provide_staff
-from expert_match.http.deps import DatabaseGate, provide_db_session, provide_desk, provide_match_index, provide_now
+from expert_match.http.deps import (DatabaseGate, end_request_transaction, provide_db_session, provide_desk,
+                                    provide_match_index, provide_now)
 from expert_match.api.experts import ExpertController
 from expert_match.api.health import HealthController
 from expert_match.api.match import MatchController
@@ -58,7 +59,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
             "db_session": Provide(provide_db_session),
             "now": Provide(provide_now, sync_to_thread=False),
             "match_index": Provide(provide_match_index, sync_to_thread=False),
-            "caller": Provide(provide_caller, sync_to_thread=True),
+            "caller": Provide(provide_caller),
             "staff": Provide(provide_staff, sync_to_thread=False),
             "desk": Provide(provide_desk, sync_to_thread=False),
         },
@@ -66,6 +67,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
                      "desk": desk, "db_gate": DatabaseGate.for_database(db)}),
         on_startup=[index.build, *([scheduler.start] if scheduler else [])],
         exception_handlers=EXCEPTION_HANDLERS,
+        after_exception=[end_request_transaction],
         before_request=strict_json_body,
         before_send=[security_headers],
         request_max_body_size=settings.max_body_bytes,

@@ -13,7 +13,7 @@ from litestar.params import JSONBody
 from sqlalchemy.orm import Session
 
 from expert_match.http.callers import principal
-from expert_match.http.deps import SESSION_COOKIE, SHORT_BODY_BYTES, DbSession, Now, PathId, client_address
+from expert_match.http.deps import SESSION_COOKIE, SHORT_BODY_BYTES, DbSession, Now, PathId, client_address, in_session
 from expert_match.api.problems import Problem, problem_response, problem_responses
 from expert_match.auth import service
 from expert_match.auth.principal import Caller
@@ -50,8 +50,8 @@ def caller_of(request: Request[Any, Any, Any], session: Session, now: Any) -> Ca
     return principal(session, user, csrf)
 
 
-def provide_caller(request: Request[Any, Any, Any], db_session: DbSession, now: Now) -> Caller:
-    return caller_of(request, db_session, now)
+async def provide_caller(request: Request[Any, Any, Any], db_session: DbSession, now: Now) -> Caller:
+    return await in_session(db_session, caller_of, request, db_session, now)
 
 
 def provide_staff(caller: CallerDep) -> Caller:

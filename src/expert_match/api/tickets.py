@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
-from anyio import to_thread
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.params import JSONBody, QueryParameter
@@ -27,6 +26,7 @@ from expert_match.http.deps import (
     PathId,
     SearchText,
     client_address,
+    in_session,
     write_transaction,
 )
 from expert_match.db.hooks import after_commit
@@ -126,7 +126,7 @@ async def logged_read(state: State, db_session: Session, caller: Caller, ticket_
             db_session.close()  # hand the connection back before taking the writer
         return answer
 
-    answer = await to_thread.run_sync(load)
+    answer = await in_session(db_session, load)
     if caller.is_staff:
         await write_transaction(state, lambda session: service.log_access(session, caller, ticket_id, now, "api"))
     return answer
@@ -163,9 +163,9 @@ class TicketController(Controller):
                                possible_duplicates=[similar_read(t, s) for t, s in planned.duplicates],
                                similar_resolved=[similar_read(t, s) for t, s in planned.similar_resolved])
 
-        planned = await to_thread.run_sync(plan)
+        planned = await in_session(db_session, plan)
         ticket_id = await write_transaction(state, lambda session: write(session, planned))
-        return await to_thread.run_sync(respond, ticket_id, planned)
+        return await in_session(db_session, respond, ticket_id, planned)
 
     @get("/", sync_to_thread=True, summary="List the tickets I may see", responses=problem_responses(400, 401, 422))
     def list_tickets(

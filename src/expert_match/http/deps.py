@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
@@ -49,6 +49,10 @@ SearchText = Annotated[str | None, QueryParameter(min_length=1, max_length=120, 
 # Route opt: the request's session only reads (the caller, checks, planning) and the handler
 # writes through ``write_transaction``, so SQLite's single writer is held only for the writes.
 DEFERRED_WRITE = "deferred_write"
+# Session info key: the session reads on the event-loop thread (``in_session``).
+INLINE = "expert_match_inline"
+# Scope state key: the request's open transaction (``end_request_transaction``).
+_OPEN_TRANSACTION = "expert_match_open_transaction"
 
 
 async def provide_db_session(request: Request[Any, Any, Any], state: State) -> AsyncGenerator[Session, None]:
@@ -63,8 +67,47 @@ async def provide_db_session(request: Request[Any, Any, Any], state: State) -> A
     # A read that is logged (``opt={"logged_read": True}``) writes: it takes the writer, so the
     # log row never has to upgrade a read transaction (SQLite could refuse that under load).
     reading = request.method in READ_METHODS and not opt.get("logged_read") or bool(opt.get(DEFERRED_WRITE))
-    async with gate.admit(writing=not reading), transaction(database.reader if reading else database.writer) as session:
+    inline = reading and database.inline_reads
+    stack = AsyncExitStack()
+    await stack.enter_async_context(gate.admit(writing=not reading))
+    try:
+        session = await stack.enter_async_context(
+            transaction(database.reader if reading else database.writer, inline=inline))
+    except BaseException:
+        await stack.aclose()
+        raise
+    # Left where ``end_request_transaction`` finds it: see there.
+    request.scope.setdefault("state", {})[_OPEN_TRANSACTION] = stack
+    try:
         yield session
+    except BaseException as exc:
+        if ended := request.scope["state"].pop(_OPEN_TRANSACTION, None):
+            await ended.__aexit__(type(exc), exc, exc.__traceback__)
+        raise
+    if ended := request.scope["state"].pop(_OPEN_TRANSACTION, None):
+        await ended.aclose()
+
+
+async def end_request_transaction(exc: Exception, scope: Any) -> None:
+    """App hook (``after_exception``): end the request's transaction if it is still open.
+
+    Litestar cleans up generator dependencies only once every dependency is resolved. When a
+    later one fails (401 from ``caller``, 403 from ``staff``), the session's generator is left
+    suspended until the garbage collector finalises it, and with it the connection and, for a
+    write route, the writer gate: the next write in the process waited for the collector (a
+    test hung on it). Ending it here, before the error response is sent, frees both at once.
+    """
+    state = scope.get("state") or {}
+    if stack := state.pop(_OPEN_TRANSACTION, None):
+        await stack.__aexit__(type(exc), exc, exc.__traceback__)
+
+
+async def in_session(session: Session, work: Callable[..., T], *args: Any) -> T:
+    """``work(*args)`` for a request's session: on this thread when the session reads inline
+    (``Database.inline_reads``), in a worker thread otherwise."""
+    if session.info.get(INLINE):
+        return work(*args)
+    return await to_thread.run_sync(work, *args)
 
 
 async def write_transaction(state: State, work: Callable[[Session], T]) -> T:
@@ -78,20 +121,23 @@ async def write_transaction(state: State, work: Callable[[Session], T]) -> T:
 
 
 @asynccontextmanager
-async def transaction(factory: Callable[[], Session]) -> AsyncIterator[Session]:
+async def transaction(factory: Callable[[], Session], *, inline: bool = False) -> AsyncIterator[Session]:
     """A session committed (then closed) when the block ends, or closed when it fails. Each end is
-    one trip to a worker thread: every trip costs the event loop time that requests share."""
+    one trip to a worker thread (every trip costs the event loop time that requests share), or
+    none for an ``inline`` read session (see ``in_session``)."""
     session = factory()
+    if inline:
+        session.info[INLINE] = True
     try:
         yield session
     except BaseException:
         # Shielded: a request cancelled during cleanup (client gone, app shutting down) must
         # still end its transaction, or an SQLite write lock outlives the request (seen in CI).
         with CancelScope(shield=True):
-            await to_thread.run_sync(_close, session)
+            await in_session(session, _close, session)
         raise
     # Not abandoned on cancellation either: the commit and the close finish together.
-    await to_thread.run_sync(_commit_and_close, session)
+    await in_session(session, _commit_and_close, session)
 
 
 def _commit_and_close(session: Session) -> None:
@@ -123,6 +169,7 @@ class DatabaseGate:
     # SQLite file databases: the writer of this process also takes the file lock other
     # processes (server workers) take, so they hand over without SQLite's sleep-and-retry.
     across_processes: SqliteWriterLock | None = None
+    admitted: int = 0  # requests holding a connection permit now
 
     @classmethod
     def for_database(cls, database: Database) -> DatabaseGate:
@@ -133,11 +180,15 @@ class DatabaseGate:
     @asynccontextmanager
     async def admit(self, *, writing: bool) -> AsyncIterator[None]:
         async with self.connections:
-            if writing:
-                async with self.writing():
+            self.admitted += 1
+            try:
+                if writing:
+                    async with self.writing():
+                        yield
+                else:
                     yield
-            else:
-                yield
+            finally:
+                self.admitted -= 1
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[None]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, exists, func, or_, select, update
+from sqlalchemy import Select, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from expert_match.db.paging import Window, fetch_page, order_clauses
@@ -60,8 +61,9 @@ class TicketRepository:
         return ticket
 
     def get(self, ticket_id: int, scope: Scope) -> Ticket | None:
-        query = self._scoped(select(Ticket), scope).where(Ticket.id == ticket_id)
-        return self.session.scalars(query.options(joinedload(Ticket.org))).one_or_none()
+        query = _ticket_by_id(scope.everything, scope.org_id is not None, scope.expert_id is not None)
+        params = {"ticket_id": ticket_id, "org_id": scope.org_id, "expert_id": scope.expert_id}
+        return self.session.scalars(query, params).one_or_none()
 
     def reload(self, ticket_id: int) -> Ticket:
         """The ticket as now stored, with its org (after changes made in this session)."""
@@ -82,15 +84,7 @@ class TicketRepository:
         return list(self.session.scalars(query.order_by(Ticket.id)))
 
     def _scoped(self, query: Select, scope: Scope) -> Select:
-        if scope.everything:
-            return query
-        conditions = []
-        if scope.org_id is not None:
-            conditions.append(Ticket.org_id == scope.org_id)
-        if scope.expert_id is not None:
-            conditions.append(Ticket.assigned_expert_id == scope.expert_id)
-            conditions.append(exists().where(Offer.ticket_id == Ticket.id, Offer.expert_id == scope.expert_id))
-        return query.where(or_(*conditions)) if conditions else query.where(False)
+        return _scoped(query, scope.everything, scope.org_id, scope.expert_id)
 
     @staticmethod
     def _filtered(query: Select, filters: TicketFilter) -> Select:
@@ -194,11 +188,7 @@ class TicketRepository:
         found: dict[int, list[tuple[datetime, str, str | None]]] = {i: [] for i in ids}
         if not ids:
             return found
-        query = (select(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.kind, TicketEvent.to_status)
-                 .where(TicketEvent.ticket_id.in_(ids),
-                        or_(TicketEvent.to_status.is_not(None), TicketEvent.kind == "post_advice"))
-                 .order_by(TicketEvent.id))
-        for ticket_id, at, kind, to_status in self.session.execute(query):
+        for ticket_id, at, kind, to_status in self.session.execute(_STATUS_CHANGES, {"ids": ids}):
             found[ticket_id].append((at, kind, to_status))
         return found
 
@@ -234,9 +224,7 @@ class TicketRepository:
         found: dict[int, set[int]] = {}
         if not ids:
             return found
-        query = select(Offer.ticket_id, Offer.expert_id).where(Offer.ticket_id.in_(ids),
-                                                               Offer.state == OfferState.PENDING)
-        for ticket_id, expert_id in self.session.execute(query):
+        for ticket_id, expert_id in self.session.execute(_PENDING_EXPERTS, {"ids": ids}):
             found.setdefault(ticket_id, set()).add(expert_id)
         return found
 
@@ -317,3 +305,35 @@ class TicketRepository:
         query = select(Ticket.status, func.count()).group_by(Ticket.status)
         return {str(status.value if hasattr(status, "value") else status): int(n)
                 for status, n in self.session.execute(query)}
+
+
+def _scoped(query: Select, everything: bool, org_id: object, expert_id: object) -> Select:
+    """``query`` limited to the tickets a scope may see (the ids may be bound parameters)."""
+    if everything:
+        return query
+    conditions = []
+    if org_id is not None:
+        conditions.append(Ticket.org_id == org_id)
+    if expert_id is not None:
+        conditions.append(Ticket.assigned_expert_id == expert_id)
+        conditions.append(exists().where(Offer.ticket_id == Ticket.id, Offer.expert_id == expert_id))
+    return query.where(or_(*conditions)) if conditions else query.where(False)
+
+
+# The queries of every ticket read, built once per shape: building an expression and its cache
+# key cost more than running it on SQLite (profiled under ``expert-match bench api``).
+@functools.cache
+def _ticket_by_id(everything: bool, by_org: bool, by_expert: bool) -> Select:
+    query = select(Ticket).options(joinedload(Ticket.org)).where(Ticket.id == bindparam("ticket_id"))
+    return _scoped(query, everything, bindparam("org_id") if by_org else None,
+                   bindparam("expert_id") if by_expert else None)
+
+
+# Column queries on the tables, not the mapped classes: Core statements skip the ORM's setup.
+_events, _offers = TicketEvent.__table__.c, Offer.__table__.c
+_STATUS_CHANGES = (select(_events.ticket_id, _events.at, _events.kind, _events.to_status)
+                   .where(_events.ticket_id.in_(bindparam("ids", expanding=True)),
+                          or_(_events.to_status.is_not(None), _events.kind == "post_advice"))
+                   .order_by(_events.id))
+_PENDING_EXPERTS = select(_offers.ticket_id, _offers.expert_id).where(_offers.ticket_id.in_(bindparam("ids", expanding=True)),
+                                                                      _offers.state == OfferState.PENDING)

@@ -1,0 +1,77 @@
+"""A request's database session (http/deps): where its work runs (SQLite reads on the event
+loop, PostgreSQL reads and every write in worker threads), and that it ends with the request even
+when a dependency after it fails."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+import pytest
+from sqlalchemy import event
+
+from tests.tickets.test_ticket_api import file
+
+WORKER = "AnyIO worker thread"
+
+
+@pytest.fixture
+def query_threads(database):
+    """The name of the thread each SQL statement ran on, with the statement's first word."""
+    seen: list[tuple[str, str]] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append((threading.current_thread().name, statement.split(None, 1)[0].upper()))
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(database.engine, "before_cursor_execute", record)
+
+
+def test_inline_reads_only_on_sqlite(database):
+    assert database.inline_reads is (database.dialect == "sqlite")
+
+
+def test_a_ticket_read_runs_its_queries_on_the_loop_only_on_sqlite(parallel_network, database, query_threads):
+    ticket_id = file(parallel_network)["ticket"]["id"]
+    query_threads.clear()
+    response = parallel_network.client.get(f"/api/v1/tickets/{ticket_id}", headers=parallel_network.requester)
+    assert response.status_code == 200 and response.json()["id"] == ticket_id
+    selects = [thread for thread, verb in query_threads if verb == "SELECT"]
+    assert len(selects) >= 3  # the token, the ticket, its events, its offers
+    if database.dialect == "sqlite":
+        assert WORKER not in selects
+    else:
+        assert set(selects) == {WORKER}
+
+
+def test_writes_always_run_in_worker_threads(parallel_network, query_threads):
+    query_threads.clear()
+    filed = file(parallel_network)
+    assert filed["ticket"]["status"]
+    writes = [thread for thread, verb in query_threads if verb in {"INSERT", "UPDATE", "DELETE"}]
+    assert writes and set(writes) == {WORKER}
+
+
+def nothing_held(client) -> bool:
+    """No request admitted to the database, and SQLite's writer gate open."""
+    gate = client.app.state.db_gate
+    return gate.admitted == 0 and (gate.writer is None or not gate.writer.locked())
+
+
+@pytest.mark.parametrize("method,path,body", [
+    ("post", "/api/v1/orgs", {"name": "Phường Thử", "kind": "ward"}),  # 403 from the staff dependency
+    ("get", "/api/v1/orgs", None),  # 401 from the caller dependency, on a read
+])
+def test_a_failing_dependency_ends_the_transaction_at_once(parallel_network, method, path, body):
+    client = parallel_network.client
+    headers = parallel_network.requester if method == "post" else {"Authorization": "Bearer wrong"}
+    gc.disable()  # the session must not wait for the garbage collector to be closed
+    try:
+        refused = client.request(method.upper(), path, json=body, headers=headers)
+        assert refused.status_code == (403 if method == "post" else 401)
+        assert nothing_held(client)
+    finally:
+        gc.enable()
+    # And the next write goes through at once (it used to wait for the collector).
+    assert file(parallel_network)["ticket"]["id"]

@@ -48,3 +48,13 @@ class LoadRepository:
     def capacities(self) -> dict[int, int]:
         rows = self.session.execute(select(ExpertProfile.id, ExpertProfile.capacity))
         return {expert_id: capacity for expert_id, capacity in rows}
+
+    def tickets_in(self, status: TicketStatus, limit: int) -> list[tuple[int, int, int | None]]:
+        """(ticket id, org id, assigned expert id) of the oldest tickets in ``status``."""
+        rows = self.session.execute(select(Ticket.id, Ticket.org_id, Ticket.assigned_expert_id)
+                                    .where(Ticket.status == status).order_by(Ticket.id).limit(limit))
+        return [(ticket_id, org_id, expert_id) for ticket_id, org_id, expert_id in rows]
+
+    def count_open(self) -> int:
+        ended = (TicketStatus.CLOSED, TicketStatus.CANCELLED)
+        return self.session.scalar(select(func.count()).select_from(Ticket).where(Ticket.status.not_in(ended))) or 0

@@ -1,8 +1,11 @@
 """``expert-match bench soak``: mixed load for minutes on end; memory must stay flat, errors at 0.
 
-The run is cut into rounds. In each round two load generators run side by side: one cycles
+The run is cut into rounds. In each round three load generators run side by side: one cycles
 through filings, ticket reads and the coordinator queue (the reads are of tickets filed in
-earlier rounds), the other accepts offers made in earlier rounds, each once. After every round
+earlier rounds); one accepts offers made in earlier rounds, each once; one closes tickets as
+people do: the assigned expert resolves a ticket accepted in an earlier round, and the requester
+confirms one resolved in an earlier round. So the open tickets reach a steady number instead of
+piling up, and memory growth that remains is the server's, not the data's. After every round
 the server's resident memory (all workers) is read, so growth shows as a trend, not one number.
 """
 
@@ -17,13 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from expert_match.db.engine import create_database
+from expert_match.db.engine import Database, create_database
 from expert_match.db.migrate import upgrade
 from expert_match.loadtest.repository import LoadRepository
 from expert_match.loadtest.runner import ApiBenchConfig, Say, accept_requests, bench_database, filing_requests
-from expert_match.loadtest.seed import seed
+from expert_match.loadtest.seed import expert_tokens, seed
 from expert_match.loadtest.server import Server, running_server
 from expert_match.settings import Settings
+from expert_match.tickets.states import TicketStatus
 from expert_match.timeutil import SystemClock
 
 
@@ -52,8 +56,11 @@ def soak(config: SoakConfig, say: Say = lambda _m: None) -> dict[str, Any]:
                     with database.reader() as session:
                         tickets = LoadRepository(session).tickets_by_org(5_000)
                     mixed = mixed_requests(filings, tickets, seeded.requester_tokens, seeded.coordinator_token)
-                    rounds.append(run_round(config, server, mixed, accept_requests(database)))
+                    closing = closing_requests(database, seeded.requester_tokens)
+                    rounds.append(run_round(config, server, mixed, accept_requests(database), closing))
                     rounds[-1]["minute"] = round((time.monotonic() - started) / 60, 2)
+                    with database.reader() as session:
+                        rounds[-1]["open_tickets"] = LoadRepository(session).count_open()
                     say(round_line(rounds[-1]))
         finally:
             database.dispose()
@@ -75,13 +82,31 @@ def mixed_requests(filings: list[dict[str, Any]], tickets: list[tuple[int, int]]
     return mixed
 
 
+def closing_requests(database: Database, requester_tokens: dict[int, str],
+                     limit: int = 2_000) -> list[dict[str, Any]]:
+    """Resolutions of assigned tickets (by their expert) and confirmations of resolved tickets
+    (by their org's requester), each sent once."""
+    with database.reader() as session:
+        repository = LoadRepository(session)
+        assigned = repository.tickets_in(TicketStatus.ASSIGNED, limit)
+        resolved = repository.tickets_in(TicketStatus.RESOLVED, limit)
+    tokens = expert_tokens(database, sorted({expert for _, _, expert in assigned if expert}), SystemClock().now())
+    resolutions = [{"method": "POST", "path": f"/api/v1/tickets/{ticket_id}/resolve", "token": tokens[expert_id],
+                    "body": {"summary": "Đã hướng dẫn cấu hình lại và kiểm tra cùng cán bộ phụ trách."}}
+                   for ticket_id, _org, expert_id in assigned if expert_id]
+    confirmations = [{"method": "POST", "path": f"/api/v1/tickets/{ticket_id}/confirm",
+                      "token": requester_tokens[org_id]} for ticket_id, org_id, _expert in resolved]
+    return resolutions + confirmations
+
+
 def run_round(config: SoakConfig, server: Server, mixed: list[dict[str, Any]],
-              accepts: list[dict[str, Any]]) -> dict[str, Any]:
+              accepts: list[dict[str, Any]], closing: list[dict[str, Any]] = ()) -> dict[str, Any]:
     bench = config.bench
     mixed_job = {"host": server.host, "port": server.port, "connections": bench.connections,
                  "duration_s": config.round_s, "cycle": True, "requests": mixed}
     accept_job = {**mixed_job, "connections": config.accept_connections, "cycle": False, "requests": accepts}
-    jobs = [mixed_job] + ([accept_job] if accepts else [])
+    closing_job = {**accept_job, "requests": list(closing)}
+    jobs = [mixed_job, *(job for job in (accept_job, closing_job) if job["requests"])]
     processes = [subprocess.Popen([sys.executable, "-m", "expert_match.loadtest.client"], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in jobs]
     results = []
@@ -90,16 +115,20 @@ def run_round(config: SoakConfig, server: Server, mixed: list[dict[str, Any]],
         if process.returncode != 0:
             raise RuntimeError(f"the load generator failed: {err.decode(errors='replace')[-2000:]}")
         results.append(json.loads(out))
-    accepted = results[1] if len(results) > 1 else {"requests": 0, "errors": 0, "rps": 0.0}
+    by_job = {id(job): result for job, result in zip(jobs, results)}
+    none = {"requests": 0, "errors": 0, "rps": 0.0, "error_samples": []}
+    accepted, closed = by_job.get(id(accept_job), none), by_job.get(id(closing_job), none)
     return {"mixed_rps": results[0]["rps"], "mixed_p99_ms": results[0]["p99_ms"],
-            "accept_requests": accepted["requests"], "errors": results[0]["errors"] + accepted["errors"],
-            "error_samples": results[0]["error_samples"] + accepted.get("error_samples", []),
+            "accept_requests": accepted["requests"], "closing_requests": closed["requests"],
+            "errors": results[0]["errors"] + accepted["errors"] + closed["errors"],
+            "error_samples": results[0]["error_samples"] + accepted["error_samples"] + closed["error_samples"],
             "rss_mb": server.rss_mb()}
 
 
 def round_line(figures: dict[str, Any]) -> str:
     return (f"  minute {figures['minute']:5.2f}: mixed {figures['mixed_rps']:,.0f} req/s (p99 {figures['mixed_p99_ms']} ms), "
-            f"{figures['accept_requests']} accepts, errors {figures['errors']}, server RSS {figures['rss_mb']:,.0f} MB")
+            f"{figures['accept_requests']} accepts, {figures['closing_requests']} resolutions and confirmations, "
+            f"{figures['open_tickets']:,} open tickets, errors {figures['errors']}, server RSS {figures['rss_mb']:,.0f} MB")
 
 
 def soak_report(config: SoakConfig, rounds: list[dict[str, Any]]) -> dict[str, Any]:
@@ -113,6 +142,8 @@ def soak_report(config: SoakConfig, rounds: list[dict[str, Any]]) -> dict[str, A
         "errors": sum(r["errors"] for r in rounds),
         "mixed_rps_mean": round(sum(r["mixed_rps"] for r in rounds) / len(rounds), 1) if rounds else None,
         "accepts": sum(r["accept_requests"] for r in rounds),
+        "resolutions_and_confirmations": sum(r["closing_requests"] for r in rounds),
+        "open_tickets_last": rounds[-1]["open_tickets"] if rounds else None,
         "rss_mb_first": rss[0] if rss else None,
         "rss_mb_last": rss[-1] if rss else None,
         "rss_mb_growth_after_first_round": round(settled[-1] - settled[0], 1) if settled else None,
@@ -125,5 +156,7 @@ def soak_report(config: SoakConfig, rounds: list[dict[str, Any]]) -> dict[str, A
 def format_soak(result: dict[str, Any]) -> str:
     return (f"soak on {result['database']}: {result['minutes']:g} min, {result['rounds']} rounds, "
             f"mixed {result['mixed_rps_mean']} req/s on average, {result['accepts']} accepts, "
+            f"{result['resolutions_and_confirmations']} resolutions and confirmations, "
+            f"{result['open_tickets_last']} tickets open at the end, "
             f"errors {result['errors']}; server RSS {result['rss_mb_first']} MB after the first round, "
             f"{result['rss_mb_last']} MB at the end ({result['rss_mb_growth_after_first_round']:+} MB)")

@@ -41,7 +41,7 @@ def test_bench_api_drives_every_operation_without_errors(engine: str) -> None:
 def test_soak_reports_memory_per_round_and_no_errors() -> None:
     result = soak(SoakConfig(bench=config("sqlite"), minutes=0.1, round_s=1.5, accept_connections=2))
     assert result["rounds"] >= 3 and result["errors"] == 0, result["error_samples"]
-    assert all(r["rss_mb"] > 0 and r["mixed_rps"] > 0 for r in result["per_round"])
+    assert all(0 < r["anon_mb"] <= r["rss_mb"] and r["mixed_rps"] > 0 for r in result["per_round"])
     assert result["accepts"] > 0  # offers from the first round were accepted in the next
     # Tickets accepted in round 2 were resolved in round 3 (and any resolved earlier confirmed).
     assert result["resolutions_and_confirmations"] > 0

@@ -30,6 +30,9 @@ class Server:
     def rss_mb(self) -> float:
         return group_rss_mb(self.pid)
 
+    def anon_mb(self) -> float:
+        return group_memory_mb(self.pid, "RssAnon")
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -107,12 +110,19 @@ def group_pids(group: int) -> list[int]:
 
 
 def group_rss_mb(group: int) -> float:
-    """Resident memory of every process in the group (the uvicorn supervisor and its workers)."""
+    """Resident memory of every process in the group (the server supervisor and its workers)."""
+    return group_memory_mb(group, "VmRSS")
+
+
+def group_memory_mb(group: int, field: str) -> float:
+    """A memory figure of ``/proc/PID/status`` summed over the group: ``VmRSS`` (everything
+    resident) or ``RssAnon`` (the processes' own heap and stacks, without mapped files such as
+    SQLite's shared WAL index, which every worker maps and which grows with the WAL)."""
     total_kb = 0
     for pid in group_pids(group):
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     total_kb += int(line.split()[1])
         except OSError:
             continue

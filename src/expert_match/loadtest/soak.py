@@ -122,19 +122,19 @@ def run_round(config: SoakConfig, server: Server, mixed: list[dict[str, Any]],
             "accept_requests": accepted["requests"], "closing_requests": closed["requests"],
             "errors": results[0]["errors"] + accepted["errors"] + closed["errors"],
             "error_samples": results[0]["error_samples"] + accepted["error_samples"] + closed["error_samples"],
-            "rss_mb": server.rss_mb()}
+            "rss_mb": server.rss_mb(), "anon_mb": server.anon_mb()}
 
 
 def round_line(figures: dict[str, Any]) -> str:
     return (f"  minute {figures['minute']:5.2f}: mixed {figures['mixed_rps']:,.0f} req/s (p99 {figures['mixed_p99_ms']} ms), "
             f"{figures['accept_requests']} accepts, {figures['closing_requests']} resolutions and confirmations, "
-            f"{figures['open_tickets']:,} open tickets, errors {figures['errors']}, server RSS {figures['rss_mb']:,.0f} MB")
+            f"{figures['open_tickets']:,} open tickets, errors {figures['errors']}, server RSS {figures['rss_mb']:,.0f} MB "
+            f"(heap {figures['anon_mb']:,.0f} MB)")
 
 
 def soak_report(config: SoakConfig, rounds: list[dict[str, Any]]) -> dict[str, Any]:
     rss = [r["rss_mb"] for r in rounds]
-    # The first round warms caches and fills the pools: growth is measured from its end.
-    settled = rss[1:] if len(rss) > 2 else rss
+    anon = [r["anon_mb"] for r in rounds]
     return {
         "database": config.bench.database,
         "minutes": config.minutes,
@@ -146,11 +146,20 @@ def soak_report(config: SoakConfig, rounds: list[dict[str, Any]]) -> dict[str, A
         "open_tickets_last": rounds[-1]["open_tickets"] if rounds else None,
         "rss_mb_first": rss[0] if rss else None,
         "rss_mb_last": rss[-1] if rss else None,
-        "rss_mb_growth_after_first_round": round(settled[-1] - settled[0], 1) if settled else None,
+        "rss_mb_growth_after_first_round": growth_after_first_round(rss),
+        "anon_mb_first": anon[0] if anon else None,
+        "anon_mb_last": anon[-1] if anon else None,
+        "anon_mb_growth_after_first_round": growth_after_first_round(anon),
         "per_round": [{k: v for k, v in r.items() if k != "error_samples"} for r in rounds],
         "error_samples": [s for r in rounds for s in r["error_samples"]][:5],
     }
 
+
+
+def growth_after_first_round(values: list[float]) -> float | None:
+    # The first round warms caches and fills the pools: growth is measured from its end.
+    settled = values[1:] if len(values) > 2 else values
+    return round(settled[-1] - settled[0], 1) if settled else None
 
 
 def format_soak(result: dict[str, Any]) -> str:
@@ -159,4 +168,6 @@ def format_soak(result: dict[str, Any]) -> str:
             f"{result['resolutions_and_confirmations']} resolutions and confirmations, "
             f"{result['open_tickets_last']} tickets open at the end, "
             f"errors {result['errors']}; server RSS {result['rss_mb_first']} MB after the first round, "
-            f"{result['rss_mb_last']} MB at the end ({result['rss_mb_growth_after_first_round']:+} MB)")
+            f"{result['rss_mb_last']} MB at the end ({result['rss_mb_growth_after_first_round']:+} MB); "
+            f"heap {result['anon_mb_first']} -> {result['anon_mb_last']} MB "
+            f"({result['anon_mb_growth_after_first_round']:+} MB)")

@@ -16,6 +16,10 @@ from expert_match.tickets.sla import Priority
 from expert_match.tickets.states import WORKING_STATES, TicketStatus
 
 
+# Ids per IN (...) list: SQLite refuses a statement with more than 32,766 bound variables.
+IN_CHUNK = 5_000
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     """What a caller may see: staff everything; a requester their org; an expert what was offered
@@ -278,12 +282,14 @@ class TicketRepository:
         return list(self.session.scalars(query.order_by(Ticket.id)))
 
     def texts(self, ticket_ids: list[int]) -> list[tuple[int, str]]:
-        """(id, title, description and resolution) for the similar-ticket index."""
-        if not ticket_ids:
-            return []
-        query = (select(Ticket.id, Ticket.title, Ticket.description, Ticket.resolution_summary)
-                 .where(Ticket.id.in_(ticket_ids)).order_by(Ticket.id))
-        return [(i, "\n".join(p for p in (t, d, r) if p)) for i, t, d, r in self.session.execute(query)]
+        """(id, title, description and resolution) for the similar-ticket index, in id order."""
+        found = []
+        # In chunks: a city's resolved tickets outnumber SQLite's limit on bound variables.
+        for start in range(0, len(ticket_ids), IN_CHUNK):
+            query = (select(Ticket.id, Ticket.title, Ticket.description, Ticket.resolution_summary)
+                     .where(Ticket.id.in_(ticket_ids[start:start + IN_CHUNK])))
+            found += [(i, "\n".join(p for p in (t, d, r) if p)) for i, t, d, r in self.session.execute(query)]
+        return sorted(found)
 
     def offer_counts(self) -> dict[str, int]:
         query = select(Offer.state, func.count()).group_by(Offer.state)

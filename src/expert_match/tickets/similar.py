@@ -27,17 +27,25 @@ def duplicate_scores(key: str, others: Sequence[tuple[int, str]]) -> list[tuple[
 
 
 class ResolvedIndex:
-    """TF-IDF over resolved tickets, refitted when the set of resolved tickets changes."""
+    """TF-IDF over resolved tickets, kept up to date as tickets are resolved or reopened.
 
-    def __init__(self) -> None:
+    Tickets resolved since the last look are added, and reopened ones dropped, without a refit
+    (``ExpertRanker.updated``: only the new tickets' text is read). A full refit happens when
+    the added tickets bring too many words the fitted vocabulary lacks. It used to refit over
+    every resolved ticket whenever one more was resolved: in a steady flow of resolutions each
+    filing refitted thousands of tickets (``expert-match bench soak``).
+    """
+
+    def __init__(self, refit_drift: float = 0.05) -> None:
         self._lock = threading.Lock()
         self._signature: tuple[int, ...] | None = None
         self._ranker: ExpertRanker | None = None
+        self._refit_drift = refit_drift
 
     def similar(self, text: str, resolved_ids: Sequence[int], texts: Callable[[list[int]], list[tuple[int, str]]],
                 k: int = 20) -> list[tuple[int, float]]:
         """(ticket id, cosine) of the resolved tickets most like ``text``; ``texts`` loads the
-        tickets' text only when the resolved set changed since the last fit."""
+        text of the tickets the index does not hold yet."""
         if not resolved_ids:
             return []
         ranker = self._fitted(tuple(sorted(resolved_ids)), texts)
@@ -48,10 +56,22 @@ class ResolvedIndex:
 
     def _fitted(self, signature: tuple[int, ...], texts: Callable[[list[int]], list[tuple[int, str]]]) -> ExpertRanker:
         with self._lock:
-            if self._ranker is None or signature != self._signature:
-                # Glossary expansion and typo correction are for problems against expert profiles;
-                # ticket against ticket compares the words themselves.
-                ranker = ExpertRanker(expand_skills=False, correct_typos=False)
-                self._ranker = ranker.fit([ExpertProfile(i, (Document(t),)) for i, t in texts(list(signature))])
-                self._signature = signature
+            if self._ranker is None or self._signature is None:
+                self._ranker = _fit(texts(list(signature)))
+            elif signature != self._signature:
+                held, wanted = set(self._signature), set(signature)
+                added, removed = sorted(wanted - held), sorted(held - wanted)
+                ranker = self._ranker.updated(_tickets(texts(added)), removed)
+                self._ranker = _fit(texts(list(signature))) if ranker.unknown_share_ > self._refit_drift else ranker
+            self._signature = signature
             return self._ranker
+
+
+def _fit(texts: list[tuple[int, str]]) -> ExpertRanker:
+    # Glossary expansion and typo correction are for problems against expert profiles; ticket
+    # against ticket compares the words themselves.
+    return ExpertRanker(expand_skills=False, correct_typos=False).fit(_tickets(texts))
+
+
+def _tickets(texts: list[tuple[int, str]]) -> list[ExpertProfile]:
+    return [ExpertProfile(i, (Document(t),)) for i, t in texts]

@@ -49,7 +49,7 @@ class Database:
         SQLite in WAL: a reader never waits for a lock and its queries are in-process work of
         tens of microseconds, while each hop to a worker thread and back costs the event loop
         more than that (GIL hand-offs included): one server process served 148 ticket reads/s
-        with the hops and 265/s without (``expert-match bench api``). PostgreSQL reads wait
+        with the hops and 270/s without (``expert-match bench api``). PostgreSQL reads wait
         on the network, so they stay in threads.
         """
         return self.dialect == "sqlite"

@@ -1,11 +1,14 @@
-"""The similar-resolved-ticket index follows resolutions and reopenings without refitting, and
-the texts it reads come in chunks (SQLite's bound-variable limit)."""
+"""The similar-resolved-ticket index follows resolutions and reopenings through the status-event
+log (no refit, no read of every resolved id), holds the newest tickets only, and the texts it
+reads come in chunks (SQLite's bound-variable limit)."""
 
 from __future__ import annotations
 
 from expert_match.tickets import repository as ticket_repository
 from expert_match.tickets.repository import TicketRepository
+from expert_match.tickets.models import Ticket, TicketEvent
 from expert_match.tickets.similar import ResolvedIndex
+from expert_match.tickets.states import TicketStatus
 from tests.tickets.test_ticket_api import GIS, SIGNATURE, file
 
 TEXTS = {
@@ -16,15 +19,53 @@ TEXTS = {
 }
 
 
-class Loader:
-    """``texts`` for the index, remembering which ids it was asked for."""
+class Source:
+    """An in-memory ``ResolvedSource``: ticket statuses, a status-event log, and a record of
+    which texts and id lists were read."""
 
     def __init__(self) -> None:
+        self.resolved: set[int] = set()
+        self.events: list[tuple[int, int]] = []
         self.asked: list[list[int]] = []
+        self.full_reads = 0
 
-    def __call__(self, ids: list[int]) -> list[tuple[int, str]]:
+    def resolve(self, *ids: int, event_id: int | None = None) -> None:
+        self._log(ids, event_id)
+        self.resolved.update(ids)
+
+    def reopen(self, *ids: int) -> None:
+        self._log(ids, None)
+        self.resolved.difference_update(ids)
+
+    def _log(self, ids: tuple[int, ...], event_id: int | None) -> None:
+        for ticket_id in ids:
+            self.events.append((event_id or self.last_event_id() + 1, ticket_id))
+        self.events.sort()
+
+    def last_event_id(self) -> int:
+        return max((e for e, _t in self.events), default=0)
+
+    def status_events_since(self, event_id: int) -> list[tuple[int, int]]:
+        return [(e, t) for e, t in self.events if e > event_id]
+
+    def resolved_among(self, ticket_ids: list[int]) -> set[int]:
+        return self.resolved & set(ticket_ids)
+
+    def newest_resolved_ids(self, limit: int) -> list[int]:
+        self.full_reads += 1
+        return sorted(self.resolved)[-limit:]
+
+    def texts(self, ids: list[int]) -> list[tuple[int, str]]:
         self.asked.append(list(ids))
         return [(i, TEXTS[i]) for i in ids]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def ids_found(found: list[tuple[int, float]]) -> list[int]:
@@ -32,33 +73,102 @@ def ids_found(found: list[tuple[int, float]]) -> list[int]:
 
 
 def test_a_new_resolution_is_added_without_reading_the_others_again():
-    index, loader = ResolvedIndex(refit_drift=1.0), Loader()
-    assert ids_found(index.similar("USB token không ký số được", [1, 2, 3], loader))[0] == 1
-    assert loader.asked == [[1, 2, 3]]
-    found = ids_found(index.similar("USB token không ký số được", [1, 2, 3, 4], loader))
-    assert loader.asked[-1] == [4]  # only the new ticket's text was read
+    index, source = ResolvedIndex(refit_drift=1.0), Source()
+    source.resolve(1, 2, 3)
+    assert ids_found(index.similar("USB token không ký số được", source))[0] == 1
+    assert source.asked == [[1, 2, 3]]
+    source.resolve(4)
+    found = ids_found(index.similar("USB token không ký số được", source))
+    assert source.asked[-1] == [4]  # only the new ticket's text was read
     assert set(found[:2]) == {1, 4}
-    # Nothing changed: nothing is read.
-    index.similar("bản đồ số chung cư", [1, 2, 3, 4], loader)
-    assert len(loader.asked) == 2
+    # Nothing changed: nothing is read, and the resolved ids are read only at the start.
+    index.similar("bản đồ số chung cư", source)
+    assert len(source.asked) == 2 and source.full_reads == 1
 
 
 def test_a_reopened_ticket_drops_out():
-    index, loader = ResolvedIndex(refit_drift=1.0), Loader()
+    index, source = ResolvedIndex(refit_drift=1.0), Source()
     query = "USB token không nhận khi ký số hồ sơ dịch vụ công"
-    assert set(ids_found(index.similar(query, [1, 2, 3, 4], loader))[:2]) == {1, 4}
-    found = ids_found(index.similar(query, [2, 3, 4], loader))
+    source.resolve(1, 2, 3, 4)
+    assert set(ids_found(index.similar(query, source))[:2]) == {1, 4}
+    source.reopen(1)
+    found = ids_found(index.similar(query, source))
     assert 1 not in found and found[0] == 4
-    assert loader.asked[-1] == []
+    assert source.asked[-1] == []
+    assert index.held == {2, 3, 4}
 
 
 def test_many_new_words_refit_the_whole_index():
-    index, loader = ResolvedIndex(refit_drift=0.05), Loader()
-    index.similar("USB token", [1], loader)
-    index.similar("camera giao thông", [1, 3], loader)
+    index, source = ResolvedIndex(refit_drift=0.05), Source()
+    source.resolve(1)
+    index.similar("USB token", source)
+    source.resolve(3)
+    index.similar("camera giao thông", source)
     # Ticket 3 shares almost no word with ticket 1: everything is read again for a refit.
-    assert loader.asked == [[1], [3], [1, 3]]
-    assert ids_found(index.similar("camera giao thông mất kết nối", [1, 3], loader))[0] == 3
+    assert source.asked == [[1], [3], [1, 3]]
+    assert ids_found(index.similar("camera giao thông mất kết nối", source))[0] == 3
+
+
+def test_the_index_holds_the_newest_resolved_tickets_only():
+    index, source = ResolvedIndex(limit=2, refit_drift=1.0), Source()
+    source.resolve(1, 2, 3)
+    found = ids_found(index.similar("USB token ký số hồ sơ", source))
+    assert index.held == {2, 3} and source.asked == [[2, 3]]
+    assert 1 not in found
+    source.resolve(4)  # newer: pushes the oldest out
+    index.similar("USB token ký số", source)
+    assert index.held == {3, 4} and source.asked[-1] == [4]
+    source.reopen(3)
+    source.resolve(3)  # reopened and resolved again: still among the newest two
+    index.similar("USB token ký số", source)
+    assert index.held == {3, 4}
+
+
+def test_an_event_committed_late_below_the_watermark_is_still_applied():
+    index, source = ResolvedIndex(refit_drift=1.0, overlap=10), Source()
+    source.resolve(2, event_id=5)
+    index.similar("bản đồ số", source)
+    source.resolve(3, event_id=9)
+    index.similar("camera", source)
+    assert index.held == {2, 3}
+    # A PostgreSQL transaction that took event id 7 commits after 9 was seen.
+    source.resolve(1, event_id=7)
+    index.similar("USB token", source)
+    assert index.held == {1, 2, 3} and source.asked[-1] == [1]
+    # Events already applied are not applied again: nothing more is read.
+    index.similar("USB token", source)
+    assert len(source.asked) == 3
+
+
+def test_a_periodic_resync_catches_what_the_overlap_missed():
+    clock = Clock()
+    index, source = ResolvedIndex(refit_drift=1.0, overlap=0, resync_every=300.0, clock=clock), Source()
+    source.resolve(2, event_id=5)
+    index.similar("bản đồ số", source)
+    source.resolve(1, event_id=3)  # below the watermark and outside the overlap
+    index.similar("USB token", source)
+    assert index.held == {2}
+    clock.now = 301.0
+    index.similar("USB token", source)
+    assert index.held == {1, 2} and source.full_reads == 2
+
+
+def test_the_repository_feeds_the_index(parallel_network, database):
+    ids = [file(parallel_network, body)["ticket"]["id"] for body in (SIGNATURE, GIS)]
+    with database.writer() as session:
+        session.get(Ticket, ids[0]).status = TicketStatus.RESOLVED
+        session.add(TicketEvent(ticket_id=ids[0], at=session.get(Ticket, ids[0]).created_at, kind="resolve",
+                                actor="expert", from_status="assigned", to_status="resolved"))
+        session.commit()
+    with database.reader() as session:
+        repo = TicketRepository(session)
+        before = repo.last_event_id()
+        assert (before, ids[0]) in repo.status_events_since(before - 1)
+        assert repo.resolved_among(ids) == {ids[0]}
+        assert repo.newest_resolved_ids(10)[-1] == ids[0]
+        index = ResolvedIndex()
+        found = index.similar(SIGNATURE["description"], repo)
+    assert ids_found(found) == [ids[0]]
 
 
 def test_texts_are_read_in_chunks(parallel_network, database, monkeypatch):

@@ -277,9 +277,26 @@ class TicketRepository:
         self.session.add(feedback)
         return feedback
 
-    def resolved_ids(self) -> list[int]:
-        query = select(Ticket.id).where(Ticket.status.in_((TicketStatus.RESOLVED, TicketStatus.CLOSED)))
-        return list(self.session.scalars(query.order_by(Ticket.id)))
+    # -- what the similar-resolved-ticket index follows (``similar.ResolvedSource``) ---------------
+    def last_event_id(self) -> int:
+        return self.session.execute(select(func.max(_events.id))).scalar() or 0
+
+    def status_events_since(self, event_id: int) -> list[tuple[int, int]]:
+        """(event id, ticket id) of every status change logged after ``event_id``."""
+        query = select(_events.id, _events.ticket_id).where(_events.id > event_id, _events.to_status.is_not(None))
+        return [(e, t) for e, t in self.session.execute(query.order_by(_events.id))]
+
+    def resolved_among(self, ticket_ids: list[int]) -> set[int]:
+        found: set[int] = set()
+        for start in range(0, len(ticket_ids), IN_CHUNK):
+            query = select(_tickets.id).where(_tickets.id.in_(ticket_ids[start:start + IN_CHUNK]),
+                                               _tickets.status.in_(_RESOLVED))
+            found.update(self.session.scalars(query))
+        return found
+
+    def newest_resolved_ids(self, limit: int) -> list[int]:
+        query = select(_tickets.id).where(_tickets.status.in_(_RESOLVED)).order_by(_tickets.id.desc()).limit(limit)
+        return sorted(self.session.scalars(query))
 
     def texts(self, ticket_ids: list[int]) -> list[tuple[int, str]]:
         """(id, title, description and resolution) for the similar-ticket index, in id order."""
@@ -336,7 +353,8 @@ def _ticket_by_id(everything: bool, by_org: bool, by_expert: bool) -> Select:
 
 
 # Column queries on the tables, not the mapped classes: Core statements skip the ORM's setup.
-_events, _offers = TicketEvent.__table__.c, Offer.__table__.c
+_events, _offers, _tickets = TicketEvent.__table__.c, Offer.__table__.c, Ticket.__table__.c
+_RESOLVED = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
 _STATUS_CHANGES = (select(_events.ticket_id, _events.at, _events.kind, _events.to_status)
                    .where(_events.ticket_id.in_(bindparam("ids", expanding=True)),
                           or_(_events.to_status.is_not(None), _events.kind == "post_advice"))

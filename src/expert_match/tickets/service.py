@@ -194,7 +194,7 @@ def _duplicates(session: Session, org_id: int, key: str, now: datetime) -> list[
 def _similar_resolved(session: Session, desk: Desk, caller: Caller, org_id: int,
                       text: str) -> list[tuple[Ticket, float]]:
     repo = TicketRepository(session)
-    found = desk.resolved.similar(text, repo.resolved_ids(), repo.texts)
+    found = desk.resolved.similar(text, repo)
     # Only tickets the caller may open: another org's resolved problems stay private.
     visible = {t.id: t for t in repo.by_ids([i for i, _ in found]) if caller.is_staff or t.org_id == org_id}
     return [(visible[i], score) for i, score in found if i in visible][:5]

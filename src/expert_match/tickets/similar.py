@@ -4,7 +4,9 @@ resolved tickets ranked by the matcher's TF-IDF (so earlier advice can be reused
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -26,45 +28,104 @@ def duplicate_scores(key: str, others: Sequence[tuple[int, str]]) -> list[tuple[
     return sorted([(i, s) for i, s in scored if s * 100 >= DUPLICATE_SCORE], key=lambda p: (-p[1], p[0]))
 
 
-class ResolvedIndex:
-    """TF-IDF over resolved tickets, kept up to date as tickets are resolved or reopened.
+class ResolvedSource(Protocol):
+    """What the index reads from the database (``TicketRepository``)."""
 
-    Tickets resolved since the last look are added, and reopened ones dropped, without a refit
-    (``ExpertRanker.updated``: only the new tickets' text is read). A full refit happens when
-    the added tickets bring too many words the fitted vocabulary lacks. It used to refit over
-    every resolved ticket whenever one more was resolved: in a steady flow of resolutions each
-    filing refitted thousands of tickets (``expert-match bench soak``).
+    def last_event_id(self) -> int: ...
+
+    def status_events_since(self, event_id: int) -> list[tuple[int, int]]: ...
+
+    def resolved_among(self, ticket_ids: list[int]) -> set[int]: ...
+
+    def newest_resolved_ids(self, limit: int) -> list[int]: ...
+
+    def texts(self, ticket_ids: list[int]) -> list[tuple[int, str]]: ...
+
+
+class ResolvedIndex:
+    """TF-IDF over the newest ``limit`` resolved tickets, kept up to date as tickets are resolved
+    or reopened.
+
+    Each look reads only the status changes logged since the last one (event ids above a
+    watermark), so a filing no longer reads every resolved ticket's id: in the steady-state soak
+    that read, and the index holding every resolved ticket, grew with the closed tickets. New
+    resolutions are added and reopened tickets dropped without a refit (``ExpertRanker.updated``);
+    a full refit happens when the added tickets bring too many unknown words.
+
+    PostgreSQL hands out event ids before commit, so a transaction can commit an event below
+    ids already seen: the look re-reads the last ``overlap`` event ids (skipping events it has
+    applied), and every ``resync_every`` seconds the held set is compared with the database.
+    The index holds about 10 KB per ticket (postings both ways, new bigrams in the vocabulary,
+    the text), hence the bound.
     """
 
-    def __init__(self, refit_drift: float = 0.05) -> None:
+    def __init__(self, limit: int = 10_000, refit_drift: float = 0.05, resync_every: float = 300.0,
+                 overlap: int = 500, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
-        self._signature: tuple[int, ...] | None = None
-        self._ranker: ExpertRanker | None = None
+        self._limit = limit
         self._refit_drift = refit_drift
+        self._resync_every = resync_every
+        self._overlap = overlap
+        self._clock = clock
+        self._ranker: ExpertRanker | None = None
+        self._held: set[int] = set()
+        self._watermark = 0  # newest status event applied
+        self._applied: set[int] = set()  # event ids inside the overlap already applied
+        self._synced_at: float | None = None
 
-    def similar(self, text: str, resolved_ids: Sequence[int], texts: Callable[[list[int]], list[tuple[int, str]]],
-                k: int = 20) -> list[tuple[int, float]]:
-        """(ticket id, cosine) of the resolved tickets most like ``text``; ``texts`` loads the
-        text of the tickets the index does not hold yet."""
-        if not resolved_ids:
+    @property
+    def held(self) -> frozenset[int]:
+        return frozenset(self._held)
+
+    def similar(self, text: str, source: ResolvedSource, k: int = 20) -> list[tuple[int, float]]:
+        """(ticket id, cosine) of the resolved tickets most like ``text``."""
+        ranker = self._current(source)
+        if ranker is None:
             return []
-        ranker = self._fitted(tuple(sorted(resolved_ids)), texts)
         # Read as an absolute similarity, a cosine must count the words no resolved ticket has.
         scores = ranker.text_scores(text) * ranker.space_.coverage(text)
         order = np.lexsort((ranker.expert_ids_, -scores))[:k]
         return [(int(ranker.expert_ids_[i]), round(float(scores[i]), 4)) for i in order if scores[i] >= SIMILAR_SCORE]
 
-    def _fitted(self, signature: tuple[int, ...], texts: Callable[[list[int]], list[tuple[int, str]]]) -> ExpertRanker:
+    def _current(self, source: ResolvedSource) -> ExpertRanker | None:
         with self._lock:
-            if self._ranker is None or self._signature is None:
-                self._ranker = _fit(texts(list(signature)))
-            elif signature != self._signature:
-                held, wanted = set(self._signature), set(signature)
-                added, removed = sorted(wanted - held), sorted(held - wanted)
-                ranker = self._ranker.updated(_tickets(texts(added)), removed)
-                self._ranker = _fit(texts(list(signature))) if ranker.unknown_share_ > self._refit_drift else ranker
-            self._signature = signature
+            if self._synced_at is None or self._clock() - self._synced_at >= self._resync_every:
+                self._resync(source)
+            else:
+                self._follow(source)
             return self._ranker
+
+    def _resync(self, source: ResolvedSource) -> None:
+        # The mark is read first: a change committed meanwhile is above it and seen next time.
+        mark = source.last_event_id()
+        self._apply(set(source.newest_resolved_ids(self._limit)), source)
+        self._watermark, self._applied = mark, set()
+        self._synced_at = self._clock()
+
+    def _follow(self, source: ResolvedSource) -> None:
+        floor = max(self._watermark - self._overlap, 0)
+        events = [(e, t) for e, t in source.status_events_since(floor) if e not in self._applied]
+        if not events:
+            return
+        changed = sorted({t for _e, t in events})
+        wanted = (self._held - set(changed)) | source.resolved_among(changed)
+        self._apply(set(sorted(wanted)[-self._limit:]), source)
+        self._watermark = max(self._watermark, max(e for e, _t in events))
+        floor = self._watermark - self._overlap
+        self._applied = {e for e in self._applied if e > floor} | {e for e, _t in events if e > floor}
+
+    def _apply(self, wanted: set[int], source: ResolvedSource) -> None:
+        if wanted == self._held and (self._ranker is not None or not wanted):
+            return
+        if not wanted:
+            self._ranker = None
+        elif self._ranker is None:
+            self._ranker = _fit(source.texts(sorted(wanted)))
+        else:
+            added, removed = sorted(wanted - self._held), sorted(self._held - wanted)
+            ranker = self._ranker.updated(_tickets(source.texts(added)), removed)
+            self._ranker = _fit(source.texts(sorted(wanted))) if ranker.unknown_share_ > self._refit_drift else ranker
+        self._held = wanted
 
 
 def _fit(texts: list[tuple[int, str]]) -> ExpertRanker:

@@ -16,7 +16,10 @@ from expert_match.auth.principal import Caller
 from expert_match.errors import Conflict
 from expert_match.experts.models import ExpertProfile
 from expert_match.orgs.models import Org, OrgKind, Role, User
+from expert_match.experts.match_index import MatchIndex
+from expert_match.settings import Settings
 from expert_match.tickets import offers
+from expert_match.tickets.desk import Desk
 from expert_match.tickets.models import Offer, OfferState, Ticket
 from expert_match.tickets.sla import Priority
 from expert_match.tickets.states import TicketStatus
@@ -69,7 +72,8 @@ def accept(database, caller: Caller, offer_id: int, start: threading.Barrier) ->
     start.wait()
     with database.writer() as session:
         try:
-            offers.accept(session, caller, offer_id, NOW + timedelta(minutes=5))
+            offers.accept(session, Desk.from_settings(Settings(), MatchIndex(database.reader)), caller, offer_id,
+                          NOW + timedelta(minutes=5))
             _commit(session)  # the request scope's commit, as the API does it
             return "won"
         except Conflict:

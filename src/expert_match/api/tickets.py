@@ -33,7 +33,7 @@ from expert_match.db.hooks import after_commit
 from expert_match.db.paging import Window
 from expert_match.matching.text import fold_key
 from expert_match.orgs.service import district_code
-from expert_match.tickets import offers, queues, service, thread
+from expert_match.tickets import offers, queues, service, thread, workflow
 from expert_match.tickets.desk import Desk
 from expert_match.tickets.models import Offer, OfferState, Ticket, TicketEvent
 from expert_match.tickets.repository import TicketFilter, TicketRepository
@@ -77,7 +77,7 @@ def target_read(target: TargetStatus) -> TargetRead:
 
 
 def ticket_reads(session: Session, desk: Desk, caller: Caller, tickets: list[Ticket], now: datetime) -> list[TicketRead]:
-    past = service.history(session, tickets)
+    past = workflow.history(session, tickets)
     actions = service.caller_actions(session, caller, tickets)
     return [TicketRead(
         id=t.id, reference=t.reference or "", title=t.title, description=t.description, category=t.category,
@@ -210,20 +210,20 @@ class TicketController(Controller):
 
     @post("/{ticket_id:int}/posts", sync_to_thread=True, summary="Post advice, a note, an answer or a question",
           responses=STATE_ERRORS)
-    def post_message(self, db_session: DbSession, caller: CallerDep, now: Now, ticket_id: PathId,
+    def post_message(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId,
                      data: JSONBody[PostCreate]) -> EventRead:
-        return event_read(thread.post(db_session, caller, ticket_id, data, now))
+        return event_read(thread.post(db_session, desk, caller, ticket_id, data, now))
 
     @post("/{ticket_id:int}/resolve", sync_to_thread=True, status_code=200, summary="Resolve with a summary",
           responses=STATE_ERRORS)
     def resolve(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId,
                 data: JSONBody[ResolveRequest]) -> TicketRead:
-        return ticket_read(db_session, desk, caller, thread.resolve(db_session, caller, ticket_id, data.summary, now), now)
+        return ticket_read(db_session, desk, caller, thread.resolve(db_session, desk, caller, ticket_id, data.summary, now), now)
 
     @post("/{ticket_id:int}/confirm", sync_to_thread=True, status_code=200, summary="Confirm the resolution",
           responses=STATE_ERRORS)
     def confirm(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId) -> TicketRead:
-        return ticket_read(db_session, desk, caller, thread.confirm(db_session, caller, ticket_id, now), now)
+        return ticket_read(db_session, desk, caller, thread.confirm(db_session, desk, caller, ticket_id, now), now)
 
     @post("/{ticket_id:int}/reopen", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200, summary="Reopen within the window",
           responses=STATE_ERRORS)
@@ -236,20 +236,20 @@ class TicketController(Controller):
           responses=STATE_ERRORS)
     def cancel(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId,
                data: JSONBody[ReasonRequest]) -> TicketRead:
-        return ticket_read(db_session, desk, caller, thread.cancel(db_session, caller, ticket_id, data.reason, now), now)
+        return ticket_read(db_session, desk, caller, thread.cancel(db_session, desk, caller, ticket_id, data.reason, now), now)
 
     @post("/{ticket_id:int}/merge", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200, summary="Merge a duplicate into another ticket",
           responses=STATE_ERRORS)
     def merge(self, db_session: DbSession, staff: StaffDep, desk: DeskDep, now: Now, ticket_id: PathId,
               data: JSONBody[MergeRequest]) -> TicketRead:
-        ticket = thread.merge(db_session, staff, ticket_id, data.into_ticket_id, data.reason, now)
+        ticket = thread.merge(db_session, desk, staff, ticket_id, data.into_ticket_id, data.reason, now)
         return ticket_read(db_session, desk, staff, ticket, now)
 
     @post("/{ticket_id:int}/assign", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200,
           summary="Assign an expert directly (conflicts hold; capacity needs a reason)", responses=STATE_ERRORS)
     def assign(self, db_session: DbSession, staff: StaffDep, desk: DeskDep, now: Now, ticket_id: PathId,
                data: JSONBody[AssignRequest]) -> TicketRead:
-        ticket = thread.assign(db_session, staff, ticket_id, data.expert_id, data.reason, now)
+        ticket = thread.assign(db_session, desk, staff, ticket_id, data.expert_id, data.reason, now)
         return ticket_read(db_session, desk, staff, ticket, now)
 
     @post("/{ticket_id:int}/rematch", sync_to_thread=True, status_code=200,
@@ -309,7 +309,7 @@ class OfferController(Controller):
           responses=problem_responses(400, 401, 404, 409))
     def accept(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now,
                offer_id: PathId) -> TicketRead:
-        ticket = offers.accept(db_session, caller, offer_id, now)
+        ticket = offers.accept(db_session, desk, caller, offer_id, now)
         return ticket_read(db_session, desk, caller, ticket, now)
 
     @post("/{offer_id:int}/decline", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200, summary="Decline an offer",

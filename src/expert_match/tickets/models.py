@@ -57,6 +57,12 @@ class Ticket(TimestampedMixin, Base):
     # (reopen window, auto-close) and when its status last changed.
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # From when the ticket is at risk / breached if nothing more happens to it (``sla.Alerts``),
+    # written with every status change so the queues need not replay every open ticket's history;
+    # ``alert_basis`` fingerprints the calendar they were computed with (None: not yet computed).
+    alert_at_risk: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    alert_breach: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    alert_basis: Mapped[str | None] = mapped_column(String(16))
     # Optimistic locking: two concurrent changes cannot both win.
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -77,9 +77,9 @@ def send_round(session: Session, desk: Desk, ticket: Ticket, now: datetime, *, a
     """Offer the ticket to the next best experts; ``needs_attention`` when nobody is left.
     ``ranked``: a ranking already made for this new ticket (filing ranks before it writes)."""
     if ticket.status == TicketStatus.NEW:
-        apply(session, ticket, TicketAction.START_MATCHING, actors, now, user_id=user_id)
+        apply(session, ticket, TicketAction.START_MATCHING, actors, now, calendar=desk.calendar, user_id=user_id)
     elif ticket.status == TicketStatus.NEEDS_ATTENTION:
-        apply(session, ticket, TicketAction.REMATCH, actors, now, user_id=user_id)
+        apply(session, ticket, TicketAction.REMATCH, actors, now, calendar=desk.calendar, user_id=user_id)
     parallel, minutes = desk.offer_policy[ticket.priority.value]
     if ranked is None:
         candidates, _excluded = rank_for(session, desk, ticket, now, parallel, "offer_round")
@@ -87,7 +87,7 @@ def send_round(session: Session, desk: Desk, ticket: Ticket, now: datetime, *, a
         candidates = ranked.matches[:parallel]
         store_run(session, ticket, now, "offer_round", Ranked(candidates, ranked.excluded, ranked.considered))
     if not candidates:
-        apply(session, ticket, TicketAction.NO_CANDIDATES, {Actor.SYSTEM}, now,
+        apply(session, ticket, TicketAction.NO_CANDIDATES, {Actor.SYSTEM}, now, calendar=desk.calendar,
               data={"round": ticket.offer_round})
         return []
     ticket.offer_round += 1
@@ -134,7 +134,7 @@ def _current_state(session: Session, offer: Offer) -> str:
     return offer.state.value
 
 
-def accept(session: Session, caller: Caller, offer_id: int, now: datetime) -> Ticket:
+def accept(session: Session, desk: Desk, caller: Caller, offer_id: int, now: datetime) -> Ticket:
     """The first acceptance wins; every other pending offer on the ticket is withdrawn."""
     offer = _own_offer(session, caller, offer_id)
     ticket = offer.ticket
@@ -148,7 +148,8 @@ def accept(session: Session, caller: Caller, offer_id: int, now: datetime) -> Ti
         raise Conflict(f"you are at capacity ({expert.capacity} active tickets)", field="offer")
     _settle(session, offer, OfferState.ACCEPTED, now)
     ticket.assigned_expert_id = offer.expert_id
-    apply(session, ticket, TicketAction.ACCEPT_OFFER, {Actor.OFFERED_EXPERT}, now, user_id=caller.user_id,
+    apply(session, ticket, TicketAction.ACCEPT_OFFER, {Actor.OFFERED_EXPERT}, now, calendar=desk.calendar,
+          user_id=caller.user_id,
           data={"offer_id": offer.id, "expert_id": offer.expert_id})
     repo.withdraw_pending(ticket.id, now)
     return ticket
@@ -183,8 +184,8 @@ def _next_round_if_idle(session: Session, desk: Desk, ticket: Ticket, now: datet
         send_round(session, desk, ticket, now, actors={Actor.SYSTEM})
 
 
-def assign_directly(session: Session, caller: Caller, ticket: Ticket, expert_id: int, reason: str | None,
-                    now: datetime) -> Ticket:
+def assign_directly(session: Session, desk: Desk, caller: Caller, ticket: Ticket, expert_id: int,
+                    reason: str | None, now: datetime) -> Ticket:
     """A coordinator's assignment: conflicts of interest always hold; capacity may be overridden
     with a recorded reason."""
     expert = ExpertRepository(session).for_matching([expert_id])
@@ -201,7 +202,8 @@ def assign_directly(session: Session, caller: Caller, ticket: Ticket, expert_id:
         raise InvalidValue(f"expert {expert_id} is at capacity ({load}/{profile.capacity}); "
                            "give a reason to override", field="reason")
     ticket.assigned_expert_id = expert_id
-    apply(session, ticket, TicketAction.ASSIGN, actors_of(caller, ticket), now, user_id=caller.user_id,
+    apply(session, ticket, TicketAction.ASSIGN, actors_of(caller, ticket), now, calendar=desk.calendar,
+          user_id=caller.user_id,
           body=reason, data={"expert_id": expert_id, "capacity_override": over_capacity})
     TicketRepository(session).withdraw_pending(ticket.id, now)
     return ticket
@@ -210,7 +212,8 @@ def assign_directly(session: Session, caller: Caller, ticket: Ticket, expert_id:
 def hand_back(session: Session, desk: Desk, caller: Caller, ticket: Ticket, reason: str, now: datetime) -> Ticket:
     """The assigned expert gives the ticket back; it is matched again without them."""
     expert_id = ticket.assigned_expert_id
-    apply(session, ticket, TicketAction.HAND_BACK, actors_of(caller, ticket), now, user_id=caller.user_id,
+    apply(session, ticket, TicketAction.HAND_BACK, actors_of(caller, ticket), now, calendar=desk.calendar,
+          user_id=caller.user_id,
           body=reason, data={"expert_id": expert_id})
     ticket.assigned_expert_id = None
     send_round(session, desk, ticket, now, actors={Actor.SYSTEM})

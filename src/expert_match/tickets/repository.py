@@ -53,6 +53,10 @@ class TicketBrief:
     district_code: str | None
     category: str | None
     created_at: datetime
+    # The stored ``sla.Alerts`` and the calendar fingerprint they were computed with.
+    alert_at_risk: datetime | None = None
+    alert_breach: datetime | None = None
+    alert_basis: str | None = None
 
 
 class TicketRepository:
@@ -131,8 +135,16 @@ class TicketRepository:
     def open_briefs(self, statuses: Iterable[TicketStatus]) -> list[TicketBrief]:
         """What the queues need of every open ticket, without its text (thousands of them)."""
         query = (select(Ticket.id, Ticket.status, Ticket.priority, Ticket.district_code, Ticket.category,
-                        Ticket.created_at).where(Ticket.status.in_(list(statuses))).order_by(Ticket.id))
+                        Ticket.created_at, Ticket.alert_at_risk, Ticket.alert_breach, Ticket.alert_basis)
+                 .where(Ticket.status.in_(list(statuses))).order_by(Ticket.id))
         return [TicketBrief(*row) for row in self.session.execute(query)]
+
+    def stale_alerts(self, statuses: Iterable[TicketStatus], basis: str, limit: int) -> list[int]:
+        """Tickets whose alert instants were computed on another calendar, or never."""
+        query = (select(Ticket.id).where(Ticket.status.in_(list(statuses)),
+                                         or_(Ticket.alert_basis.is_(None), Ticket.alert_basis != basis))
+                 .order_by(Ticket.id).limit(limit))
+        return list(self.session.scalars(query))
 
     def loads(self) -> dict[int, int]:
         """Active tickets per expert (what counts against capacity)."""

@@ -26,10 +26,12 @@ from expert_match.tickets import offers
 from expert_match.tickets.desk import Desk
 from expert_match.tickets.models import Ticket
 from expert_match.tickets.repository import TicketBrief, TicketRepository
-from expert_match.tickets.service import history, targets_of
+from expert_match.tickets.queues import alert_states
+from expert_match.tickets.service import targets_of
+from expert_match.tickets.sla import alert_basis
 from expert_match.tickets.sla import TargetState
 from expert_match.tickets.states import OPEN_STATES, Actor, TicketAction, TicketStatus
-from expert_match.tickets.workflow import apply, record
+from expert_match.tickets.workflow import apply, history, record, refresh_alerts
 
 log = logging.getLogger("expert_match.scheduler")
 BATCH = 200
@@ -40,6 +42,7 @@ class Report:
     offers_expired: int = 0
     tickets_closed: int = 0
     breaches: int = 0
+    alerts_refreshed: int = 0
     skipped: int = 0  # tickets another scheduler held
     errors: list[str] = field(default_factory=list)
 
@@ -53,12 +56,16 @@ def run_once(database: Database, desk: Desk, now: datetime) -> Report:
         # Only tickets with a breach not yet recorded are claimed: a pass over thousands of open
         # tickets must not take the (SQLite: single) writer thousands of times.
         breaching = _unrecorded_breaches(session, desk, repo.open_briefs(OPEN_STATES), now)
+        # Tickets filed before the alert instants existed, or computed on last year's calendar.
+        stale = repo.stale_alerts(OPEN_STATES, alert_basis(desk.calendar), BATCH)
     for ticket_id in expiring:
         _claimed(database, ticket_id, report, lambda s, t: _expire(s, desk, t, now, report))
     for ticket_id in closing:
         _claimed(database, ticket_id, report, lambda s, t: _auto_close(s, desk, t, now, report))
     for ticket_id in breaching:
         _claimed(database, ticket_id, report, lambda s, t: _breaches(s, desk, t, now, report))
+    for ticket_id in stale:
+        _claimed(database, ticket_id, report, lambda s, t: _refresh(s, desk, t, report))
     return report
 
 
@@ -83,12 +90,20 @@ def _auto_close(session: Session, desk: Desk, ticket: Ticket, now: datetime, rep
     if ticket.status != TicketStatus.RESOLVED or ticket.resolved_at is None \
             or now - ticket.resolved_at < desk.auto_close_after:
         return  # reopened or closed since the list was read
-    apply(session, ticket, TicketAction.AUTO_CLOSE, {Actor.SYSTEM}, now,
+    apply(session, ticket, TicketAction.AUTO_CLOSE, {Actor.SYSTEM}, now, calendar=desk.calendar,
           data={"quiet_days": desk.auto_close_after.days})
     report.tickets_closed += 1
 
 
+def _refresh(session: Session, desk: Desk, ticket: Ticket, report: Report) -> None:
+    refresh_alerts(session, ticket, desk.calendar)
+    report.alerts_refreshed += 1
+
+
 def _unrecorded_breaches(session: Session, desk: Desk, tickets: list[TicketBrief], now: datetime) -> list[int]:
+    # Only breached tickets can have an unrecorded breach: their stored instants say which.
+    states = alert_states(session, desk, tickets, now)
+    tickets = [t for t in tickets if states[t.id] == TargetState.BREACHED]
     past = history(session, tickets)
     recorded = TicketRepository(session).recorded_breaches([t.id for t in tickets])
     return [t.id for t in tickets

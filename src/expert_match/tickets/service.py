@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -198,17 +197,6 @@ def _similar_resolved(session: Session, desk: Desk, caller: Caller, org_id: int,
     # Only tickets the caller may open: another org's resolved problems stay private.
     visible = {t.id: t for t in repo.by_ids([i for i, _ in found]) if caller.is_staff or t.org_id == org_id}
     return [(visible[i], score) for i, score in found if i in visible][:5]
-
-
-def history(session: Session, tickets: Sequence[Ticket | TicketBrief]) -> dict[int, History]:
-    """Each ticket's status changes and first advice, read from the event log."""
-    rows = TicketRepository(session).status_changes([t.id for t in tickets])
-    out = {}
-    for ticket in tickets:
-        changes = [(at, TicketStatus(to)) for at, _kind, to in rows[ticket.id] if to is not None]
-        advice = next((at for at, kind, _to in rows[ticket.id] if kind == TicketAction.POST_ADVICE.value), None)
-        out[ticket.id] = History(changes=changes or [(ticket.created_at, ticket.status)], first_advice_at=advice)
-    return out
 
 
 def targets_of(desk: Desk, ticket: Ticket | TicketBrief, past: History, now: datetime, *,

@@ -3,11 +3,15 @@
 Three targets per priority: time to assignment, to first advice and to resolution, each counted
 from filing in working time (``calendar.BusinessCalendar``). The clock stops while the ticket
 waits on its requester and while it is resolved (a reopen starts it again, as Zammad and Frappe
-do), so only the history of status changes is needed: nothing is stored that could drift.
+do), so only the history of status changes is needed. The queues' view of it (``Alerts``: from
+when a ticket is at risk or breached) is stored on the ticket at each change, with a fingerprint of
+the calendar it was computed with, and recomputed from the history when that calendar changes.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,6 +44,8 @@ class TargetState(StrEnum):
 
 
 H = timedelta(hours=1)
+# A running target is at risk with less than this share of it left.
+AT_RISK_SHARE = 0.25
 # Business hours per priority: (assignment, first advice, resolution). A working day is 7.5 h.
 DEFAULT_TARGETS: Mapping[Priority, Mapping[TargetName, timedelta]] = {
     Priority.URGENT: {TargetName.ASSIGNMENT: 2 * H, TargetName.FIRST_ADVICE: 4 * H, TargetName.RESOLUTION: 15 * H},
@@ -71,7 +77,7 @@ class History:
 
 def service_targets(history: History, priority: Priority, now: datetime, calendar: BusinessCalendar, *,
                     targets: Mapping[Priority, Mapping[TargetName, timedelta]] = DEFAULT_TARGETS,
-                    at_risk_share: float = 0.25, due_times: bool = True) -> list[TargetStatus]:
+                    at_risk_share: float = AT_RISK_SHARE, due_times: bool = True) -> list[TargetStatus]:
     """Every target's state at ``now``. ``due_times=False`` leaves a running target's ``due_at``
     out: sorting thousands of open tickets into queues needs only the states, and finding the due
     instant is half the work.
@@ -115,6 +121,80 @@ def _target_status(name: TargetName, target: timedelta, completed_at: datetime |
     state = TargetState.AT_RISK if remaining < target * at_risk_share else TargetState.ON_TRACK
     return TargetStatus(name, target, elapsed, remaining, calendar.add(now, remaining) if due_times else None, None,
                         state)
+
+
+# Datetimes count microseconds: "more than x of business time" is "at least x + 1 µs".
+_TICK = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Alerts:
+    """From when a ticket belongs in the coordinators' at-risk and breached queues, for as long as
+    its history stays as it is. Stored on the ticket at every change (``refresh_alerts``), they
+    make the queues and the scheduler's breach check read columns instead of replaying every open
+    ticket's history through the calendar. None: not unless the ticket changes."""
+
+    at_risk_at: datetime | None
+    breach_at: datetime | None
+
+    def state(self, now: datetime) -> TargetState | None:
+        """BREACHED, AT_RISK or None: the same answer as the ticket's targets at ``now``."""
+        if self.breach_at is not None and self.breach_at <= now:
+            return TargetState.BREACHED
+        if self.at_risk_at is not None and self.at_risk_at <= now:
+            return TargetState.AT_RISK
+        return None
+
+
+def queue_state(statuses: Sequence[TargetStatus]) -> TargetState | None:
+    """The queue a ticket's targets put it in: breached if an unfinished target is, else at risk if
+    one is, else none."""
+    states = {t.state for t in statuses if t.completed_at is None}
+    for state in (TargetState.BREACHED, TargetState.AT_RISK):
+        if state in states:
+            return state
+    return None
+
+
+def alerts(history: History, priority: Priority, calendar: BusinessCalendar, *,
+           targets: Mapping[Priority, Mapping[TargetName, timedelta]] = DEFAULT_TARGETS,
+           at_risk_share: float = AT_RISK_SHARE) -> Alerts:
+    """When the ticket enters the at-risk and breached queues if nothing more happens to it.
+
+    After its last status change the clock runs without a break (or stays stopped), so a running
+    target with ``remaining`` left is breached once more than ``remaining`` of business time has
+    passed: from ``calendar.add(last change, remaining + 1 µs)`` on.
+
+    >>> from datetime import timezone
+    >>> filed = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)  # Friday 09:00 in Da Nang
+    >>> found = alerts(History([(filed, TicketStatus.NEW)]), Priority.URGENT, BusinessCalendar.default())
+    >>> found.at_risk_at.isoformat(), found.breach_at.isoformat()  # 1.5 h and 2 h of office time
+    ('2026-11-27T03:30:00.000001+00:00', '2026-11-27T04:00:00.000001+00:00')
+    """
+    at, current = history.changes[-1]
+    risk, breach = [], []
+    for status in service_targets(history, priority, at, calendar, targets=targets, at_risk_share=at_risk_share,
+                                  due_times=False):
+        if status.completed_at is not None or status.state == TargetState.NOT_APPLICABLE:
+            continue
+        if status.remaining < timedelta(0):
+            breach.append(at)
+        elif _running(current):
+            breach.append(calendar.add(at, status.remaining + _TICK))
+            left = status.remaining - status.target * at_risk_share
+            risk.append(at if left < timedelta(0) else calendar.add(at, left + _TICK))
+    return Alerts(min(risk, default=None), min(breach, default=None))
+
+
+@functools.cache
+def alert_basis(calendar: BusinessCalendar) -> str:
+    """A fingerprint of what stored ``Alerts`` are computed with (the calendar, the default targets
+    and the at-risk share): when an operator edits the calendar file (next year's holidays),
+    tickets stored under another basis are recomputed (``scheduler.run_once``)."""
+    text = repr((str(calendar.offset), calendar.hours, sorted(calendar.holidays), sorted(calendar.working_weekends),
+                 sorted((p.value, sorted((n.value, t.total_seconds()) for n, t in by_name.items()))
+                        for p, by_name in DEFAULT_TARGETS.items()), AT_RISK_SHARE))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _running(status: TicketStatus) -> bool:

@@ -31,14 +31,14 @@ def events(session: Session, caller: Caller, ticket_id: int) -> list[TicketEvent
     return TicketRepository(session).events(ticket.id, include_internal=sees_internal(caller, ticket))
 
 
-def post(session: Session, caller: Caller, ticket_id: int, data: PostCreate, now: datetime) -> TicketEvent:
+def post(session: Session, desk: Desk, caller: Caller, ticket_id: int, data: PostCreate, now: datetime) -> TicketEvent:
     """A message on the thread, as stored (with its author)."""
-    event = _post(session, caller, ticket_id, data, now)
+    event = _post(session, desk, caller, ticket_id, data, now)
     flush_or_conflict(session, "the ticket was changed by someone else; reload it and try again")
     return TicketRepository(session).event(event.id)
 
 
-def _post(session: Session, caller: Caller, ticket_id: int, data: PostCreate, now: datetime) -> TicketEvent:
+def _post(session: Session, desk: Desk, caller: Caller, ticket_id: int, data: PostCreate, now: datetime) -> TicketEvent:
     ticket = get_ticket(session, caller, ticket_id)
     if data.kind == "note":
         if not sees_internal(caller, ticket):
@@ -48,20 +48,22 @@ def _post(session: Session, caller: Caller, ticket_id: int, data: PostCreate, no
         ticket.updated_at = now
         flush_or_conflict(session, "the ticket was changed by someone else; reload it and try again")
         return event
-    return apply(session, ticket, POST_ACTIONS[data.kind], actors_of(caller, ticket), now,
+    return apply(session, ticket, POST_ACTIONS[data.kind], actors_of(caller, ticket), now, calendar=desk.calendar,
                  user_id=caller.user_id, body=data.body)
 
 
-def resolve(session: Session, caller: Caller, ticket_id: int, summary: str, now: datetime) -> Ticket:
+def resolve(session: Session, desk: Desk, caller: Caller, ticket_id: int, summary: str, now: datetime) -> Ticket:
     ticket = get_ticket(session, caller, ticket_id)
-    apply(session, ticket, TicketAction.RESOLVE, actors_of(caller, ticket), now, user_id=caller.user_id, body=summary)
+    apply(session, ticket, TicketAction.RESOLVE, actors_of(caller, ticket), now, calendar=desk.calendar,
+          user_id=caller.user_id, body=summary)
     ticket.resolution_summary = summary
     return ticket
 
 
-def confirm(session: Session, caller: Caller, ticket_id: int, now: datetime) -> Ticket:
+def confirm(session: Session, desk: Desk, caller: Caller, ticket_id: int, now: datetime) -> Ticket:
     ticket = get_ticket(session, caller, ticket_id)
-    apply(session, ticket, TicketAction.CONFIRM, actors_of(caller, ticket), now, user_id=caller.user_id)
+    apply(session, ticket, TicketAction.CONFIRM, actors_of(caller, ticket), now, calendar=desk.calendar,
+          user_id=caller.user_id)
     return ticket
 
 
@@ -71,18 +73,21 @@ def reopen(session: Session, desk: Desk, caller: Caller, ticket_id: int, reason:
             and now - ticket.resolved_at > desk.reopen_window:
         raise Conflict(f"the reopen window ({desk.reopen_window.days} days after resolution) has passed; "
                        "file a new ticket", field="action")
-    apply(session, ticket, TicketAction.REOPEN, actors_of(caller, ticket), now, user_id=caller.user_id, body=reason)
+    apply(session, ticket, TicketAction.REOPEN, actors_of(caller, ticket), now, calendar=desk.calendar,
+          user_id=caller.user_id, body=reason)
     return ticket
 
 
-def cancel(session: Session, caller: Caller, ticket_id: int, reason: str, now: datetime) -> Ticket:
+def cancel(session: Session, desk: Desk, caller: Caller, ticket_id: int, reason: str, now: datetime) -> Ticket:
     ticket = get_ticket(session, caller, ticket_id)
-    apply(session, ticket, TicketAction.CANCEL, actors_of(caller, ticket), now, user_id=caller.user_id, body=reason)
+    apply(session, ticket, TicketAction.CANCEL, actors_of(caller, ticket), now, calendar=desk.calendar,
+          user_id=caller.user_id, body=reason)
     TicketRepository(session).withdraw_pending(ticket.id, now)
     return ticket
 
 
-def merge(session: Session, caller: Caller, ticket_id: int, into_id: int, reason: str | None, now: datetime) -> Ticket:
+def merge(session: Session, desk: Desk, caller: Caller, ticket_id: int, into_id: int, reason: str | None,
+          now: datetime) -> Ticket:
     """Cancel a duplicate in favour of the surviving ticket; both histories record it."""
     ticket = get_ticket(session, caller, ticket_id)
     if into_id == ticket_id:
@@ -93,7 +98,8 @@ def merge(session: Session, caller: Caller, ticket_id: int, into_id: int, reason
     if target.status in (TicketStatus.CANCELLED, TicketStatus.CLOSED):
         raise Conflict(f"ticket {target.reference} is {target.status.value}; merge into an open ticket",
                        field="into_ticket_id")
-    apply(session, ticket, TicketAction.MERGE, actors_of(caller, ticket), now, user_id=caller.user_id, body=reason,
+    apply(session, ticket, TicketAction.MERGE, actors_of(caller, ticket), now, calendar=desk.calendar,
+          user_id=caller.user_id, body=reason,
           data={"into_ticket_id": target.id, "into_reference": target.reference})
     ticket.merged_into_id = target.id
     TicketRepository(session).withdraw_pending(ticket.id, now)
@@ -102,10 +108,10 @@ def merge(session: Session, caller: Caller, ticket_id: int, into_id: int, reason
     return ticket
 
 
-def assign(session: Session, caller: Caller, ticket_id: int, expert_id: int, reason: str | None,
+def assign(session: Session, desk: Desk, caller: Caller, ticket_id: int, expert_id: int, reason: str | None,
            now: datetime) -> Ticket:
     ticket = get_ticket(session, caller, ticket_id)
-    return offers.assign_directly(session, caller, ticket, expert_id, reason, now)
+    return offers.assign_directly(session, desk, caller, ticket, expert_id, reason, now)
 
 
 def rematch(session: Session, desk: Desk, caller: Caller, ticket_id: int, now: datetime) -> Ticket:

@@ -3,6 +3,7 @@ history event together (same transaction, same flush)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,9 +13,11 @@ from expert_match.auth.principal import Caller
 from expert_match.db.flush import flush_or_conflict
 from expert_match.errors import NotAllowed
 from expert_match.orgs.models import Role
+from expert_match.tickets.calendar import BusinessCalendar
 from expert_match.tickets.models import Ticket, TicketEvent
 from expert_match.tickets.notices import notify
-from expert_match.tickets.repository import TicketRepository
+from expert_match.tickets.repository import TicketBrief, TicketRepository
+from expert_match.tickets.sla import History, Priority, alert_basis, alerts
 from expert_match.tickets.states import TRANSITIONS, Actor, IllegalMove, TicketAction, TicketStatus, next_status
 
 
@@ -52,9 +55,10 @@ def choose_actor(status: TicketStatus, action: TicketAction, actors: set[Actor])
 
 
 def apply(session: Session, ticket: Ticket, action: TicketAction, actors: set[Actor], now: datetime, *,
-          user_id: int | None = None, body: str | None = None, internal: bool = False,
+          calendar: BusinessCalendar, user_id: int | None = None, body: str | None = None, internal: bool = False,
           data: dict[str, Any] | None = None) -> TicketEvent:
-    """Take ``action`` on ``ticket``: the new status and the event that records it, flushed together."""
+    """Take ``action`` on ``ticket``: the new status and the event that records it, flushed together,
+    and the ticket's alert instants for the queues (``refresh_alerts``) computed on ``calendar``."""
     actor = choose_actor(ticket.status, action, actors)
     before = ticket.status
     after = next_status(before, action, actor)
@@ -69,8 +73,28 @@ def apply(session: Session, ticket: Ticket, action: TicketAction, actors: set[Ac
     ticket.updated_at = now
     TicketRepository(session).add_event(event)
     flush_or_conflict(session, "the ticket was changed by someone else; reload it and try again")
+    refresh_alerts(session, ticket, calendar)
     notify(session, ticket, event, now)
     return event
+
+
+def refresh_alerts(session: Session, ticket: Ticket, calendar: BusinessCalendar) -> None:
+    """Store from when the ticket is at risk and breached (``sla.alerts``), as its history now
+    stands (the new event must be flushed)."""
+    found = alerts(history(session, [ticket])[ticket.id], Priority(ticket.priority), calendar)
+    ticket.alert_at_risk, ticket.alert_breach = found.at_risk_at, found.breach_at
+    ticket.alert_basis = alert_basis(calendar)
+
+
+def history(session: Session, tickets: Sequence[Ticket | TicketBrief]) -> dict[int, History]:
+    """Each ticket's status changes and first advice, read from the event log."""
+    rows = TicketRepository(session).status_changes([t.id for t in tickets])
+    out = {}
+    for ticket in tickets:
+        changes = [(at, TicketStatus(to)) for at, _kind, to in rows[ticket.id] if to is not None]
+        advice = next((at for at, kind, _to in rows[ticket.id] if kind == TicketAction.POST_ADVICE.value), None)
+        out[ticket.id] = History(changes=changes or [(ticket.created_at, ticket.status)], first_advice_at=advice)
+    return out
 
 
 def record(session: Session, ticket: Ticket, kind: str, actor: Actor, now: datetime, *, user_id: int | None = None,

@@ -31,7 +31,7 @@ from expert_match.orgs.locations import admin_units
 from expert_match.orgs.models import Role
 from expert_match.orgs.service import district_code, list_orgs, org_filter
 from expert_match.settings import Settings
-from expert_match.tickets import offers, queues, service, thread
+from expert_match.tickets import offers, queues, service, thread, workflow
 from expert_match.tickets.desk import Desk
 from expert_match.tickets.models import OfferState, Ticket
 from expert_match.tickets.repository import TicketBrief, TicketFilter, TicketRepository
@@ -122,16 +122,16 @@ def _feedback(a: Act) -> None:
 
 NEEDS_TEXT = frozenset({"reopen", "cancel", "resolve", "hand_back"})
 TICKET_ACTIONS: dict[str, Callable[[Act], object]] = {
-    "confirm": lambda a: thread.confirm(a.session, a.caller, a.ticket_id, a.now),
+    "confirm": lambda a: thread.confirm(a.session, a.desk, a.caller, a.ticket_id, a.now),
     "reopen": lambda a: thread.reopen(a.session, a.desk, a.caller, a.ticket_id, a.text, a.now),
-    "cancel": lambda a: thread.cancel(a.session, a.caller, a.ticket_id, a.text, a.now),
-    "resolve": lambda a: thread.resolve(a.session, a.caller, a.ticket_id, a.text, a.now),
+    "cancel": lambda a: thread.cancel(a.session, a.desk, a.caller, a.ticket_id, a.text, a.now),
+    "resolve": lambda a: thread.resolve(a.session, a.desk, a.caller, a.ticket_id, a.text, a.now),
     "hand_back": lambda a: thread.hand_back(a.session, a.desk, a.caller, a.ticket_id, a.text, a.now),
     "rank": lambda a: service.rank_again(a.session, a.desk, a.caller, a.ticket_id, a.now),
     "rematch": lambda a: thread.rematch(a.session, a.desk, a.caller, a.ticket_id, a.now),
-    "assign": lambda a: thread.assign(a.session, a.caller, a.ticket_id, a.number("expert_id", "assign"),
+    "assign": lambda a: thread.assign(a.session, a.desk, a.caller, a.ticket_id, a.number("expert_id", "assign"),
                                       a.text or None, a.now),
-    "merge": lambda a: thread.merge(a.session, a.caller, a.ticket_id, a.number("into", "merge"), a.text or None, a.now),
+    "merge": lambda a: thread.merge(a.session, a.desk, a.caller, a.ticket_id, a.number("into", "merge"), a.text or None, a.now),
     "feedback": _feedback,
 }
 
@@ -186,7 +186,7 @@ class SignInPages(Controller):
 
 def ticket_view(session: Session, desk: Desk, visitor: Visitor, tickets: list[Ticket], now: datetime) -> list[dict]:
     caller = visitor.signed_in
-    past = service.history(session, tickets)
+    past = workflow.history(session, tickets)
     actions = service.caller_actions(session, caller, tickets)
     units = admin_units()
     return [{"ticket": t, "targets": service.targets_of(desk, t, past[t.id], now),
@@ -277,7 +277,7 @@ class TicketPages(Controller):
         caller = visitor.signed_in
         visitor.check_csrf(data)
         try:
-            thread.post(db_session, caller, ticket_id, form_struct(data, PostCreate), now)
+            thread.post(db_session, desk, caller, ticket_id, form_struct(data, PostCreate), now)
         except FormErrors as exc:
             return self._ticket(db_session, desk, now, visitor, ticket_id, exc.errors, 422)
         return Redirect(f"/tickets/{ticket_id}", status_code=303)
@@ -319,10 +319,11 @@ class ExpertPages(Controller):
         return show(visitor, "inbox.html", offers=pending, rows=ticket_view(db_session, desk, visitor, mine, now))
 
     @post("/offers/{offer_id:int}/accept", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES)
-    def accept(self, db_session: DbSession, now: Now, visitor: VisitorDep, offer_id: PathId, data: Form) -> Redirect:
+    def accept(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep, offer_id: PathId,
+               data: Form) -> Redirect:
         caller = visitor.signed_in
         visitor.check_csrf(data)
-        ticket = offers.accept(db_session, caller, offer_id, now)
+        ticket = offers.accept(db_session, desk, caller, offer_id, now)
         return Redirect(f"/tickets/{ticket.id}", status_code=303)
 
     @post("/offers/{offer_id:int}/decline", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES)

@@ -274,7 +274,10 @@ def _abbreviation(token: str) -> tuple[str, ...]:
     return tuple(_TOKEN.findall(normalize(expansion))) if expansion else ()
 
 
-@lru_cache(maxsize=8192)
+# 2,048: every filing's text passes through here (5-10 KB of tokens for a long ticket), and 8,192
+# of them grew each server process by some 60 MB over a soak; skill names and profile lines, the
+# entries worth keeping, are short.
+@lru_cache(maxsize=2048)
 def _cached_tokens(analyzer: Analyzer, text: str) -> tuple[list[str], list[str]]:
     return analyzer._tokens(text)
 

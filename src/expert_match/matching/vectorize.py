@@ -246,7 +246,7 @@ class TermSpace:
         space = self
         if new_terms:
             space = copy.copy(self)
-            space.vocabulary = ChainMap(new_terms, self.vocabulary)
+            space.vocabulary = layered(self.vocabulary, new_terms)
             df = np.array([new_df[key] for key in new_terms], dtype=np.float64)
             space.df = np.concatenate([self.df, df])
             # As if the new documents had been part of the fit: N grows by their number, so a new
@@ -325,6 +325,31 @@ def aggregation_matrix(owner: Sequence[int], weights: Sequence[float], n_owners:
     totals = np.bincount(owner_arr, weights=weight_arr, minlength=n_owners)
     values = weight_arr / np.where(totals[owner_arr] > 0, totals[owner_arr], 1.0)
     return sp.csr_matrix((values, (owner_arr, np.arange(len(owner_arr)))), shape=(n_owners, len(owner_arr)))
+
+
+MAX_LAYERS = 8
+
+
+def layered(vocabulary: Mapping[str, int], new_terms: dict[str, int]) -> ChainMap:
+    """``vocabulary`` with ``new_terms`` on top, the fitted dict left unchanged (readers may be
+    using it). Each update used to add one layer, so a long-lived index (the resolved tickets,
+    updated by nearly every filing) looked words up through thousands of dicts and kept them all;
+    past ``MAX_LAYERS`` the added layers are merged into one.
+
+    >>> v = {"a": 0}
+    >>> for i in range(20):
+    ...     v = layered(v, {f"t{i}": i + 1})
+    >>> len(v.maps) <= MAX_LAYERS + 1, v["t0"], v["t19"], v["a"]
+    (True, 1, 20, 0)
+    """
+    maps = vocabulary.maps if isinstance(vocabulary, ChainMap) else [vocabulary]
+    if len(maps) <= MAX_LAYERS:
+        return ChainMap(new_terms, *maps)
+    merged: dict[str, int] = {}
+    for layer in reversed(maps[:-1]):
+        merged.update(layer)
+    merged.update(new_terms)
+    return ChainMap(merged, maps[-1])
 
 
 DENSE_SPAN = 2**26  # codes below this are ranked with a presence table instead of a sort

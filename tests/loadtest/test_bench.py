@@ -47,4 +47,6 @@ def test_soak_reports_memory_per_round_and_no_errors() -> None:
     assert result["resolutions_and_confirmations"] > 0
     assert all(r["open_tickets"] > 0 for r in result["per_round"])
     assert result["rss_mb_growth_after_first_round"] is not None
+    assert result["anon_mb_growth_second_half"] is not None
+    assert result["resolved_tickets_last"] == result["per_round"][-1]["resolved_tickets"] >= 0
     assert "errors 0" in format_soak(result)

@@ -55,6 +55,11 @@ class LoadRepository:
                                     .where(Ticket.status == status).order_by(Ticket.id).limit(limit))
         return [(ticket_id, org_id, expert_id) for ticket_id, org_id, expert_id in rows]
 
+    def count_resolved(self) -> int:
+        """Resolved and closed tickets: what the similar-ticket index draws on."""
+        done = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+        return self.session.scalar(select(func.count()).select_from(Ticket).where(Ticket.status.in_(done))) or 0
+
     def count_open(self) -> int:
         ended = (TicketStatus.CLOSED, TicketStatus.CANCELLED)
         return self.session.scalar(select(func.count()).select_from(Ticket).where(Ticket.status.not_in(ended))) or 0

@@ -61,6 +61,7 @@ def soak(config: SoakConfig, say: Say = lambda _m: None) -> dict[str, Any]:
                     rounds[-1]["minute"] = round((time.monotonic() - started) / 60, 2)
                     with database.reader() as session:
                         rounds[-1]["open_tickets"] = LoadRepository(session).count_open()
+                        rounds[-1]["resolved_tickets"] = LoadRepository(session).count_resolved()
                     say(round_line(rounds[-1]))
         finally:
             database.dispose()
@@ -128,7 +129,7 @@ def run_round(config: SoakConfig, server: Server, mixed: list[dict[str, Any]],
 def round_line(figures: dict[str, Any]) -> str:
     return (f"  minute {figures['minute']:5.2f}: mixed {figures['mixed_rps']:,.0f} req/s (p99 {figures['mixed_p99_ms']} ms), "
             f"{figures['accept_requests']} accepts, {figures['closing_requests']} resolutions and confirmations, "
-            f"{figures['open_tickets']:,} open tickets, errors {figures['errors']}, server RSS {figures['rss_mb']:,.0f} MB "
+            f"{figures['open_tickets']:,} open and {figures['resolved_tickets']:,} resolved tickets, errors {figures['errors']}, server RSS {figures['rss_mb']:,.0f} MB "
             f"(heap {figures['anon_mb']:,.0f} MB)")
 
 
@@ -150,6 +151,9 @@ def soak_report(config: SoakConfig, rounds: list[dict[str, Any]]) -> dict[str, A
         "anon_mb_first": anon[0] if anon else None,
         "anon_mb_last": anon[-1] if anon else None,
         "anon_mb_growth_after_first_round": growth_after_first_round(anon),
+        # Once the similar-ticket index holds its 10,000 tickets, what is left of the growth.
+        "anon_mb_growth_second_half": growth_second_half(anon),
+        "resolved_tickets_last": rounds[-1]["resolved_tickets"] if rounds else None,
         "per_round": [{k: v for k, v in r.items() if k != "error_samples"} for r in rounds],
         "error_samples": [s for r in rounds for s in r["error_samples"]][:5],
     }
@@ -162,6 +166,15 @@ def growth_after_first_round(values: list[float]) -> float | None:
     return round(settled[-1] - settled[0], 1) if settled else None
 
 
+def growth_second_half(values: list[float]) -> float | None:
+    """From the middle round to the last.
+
+    >>> growth_second_half([900.0, 1000.0, 1100.0, 1120.0, 1110.0])
+    10.0
+    """
+    return round(values[-1] - values[len(values) // 2], 1) if values else None
+
+
 def format_soak(result: dict[str, Any]) -> str:
     return (f"soak on {result['database']}: {result['minutes']:g} min, {result['rounds']} rounds, "
             f"mixed {result['mixed_rps_mean']} req/s on average, {result['accepts']} accepts, "
@@ -170,4 +183,5 @@ def format_soak(result: dict[str, Any]) -> str:
             f"errors {result['errors']}; server RSS {result['rss_mb_first']} MB after the first round, "
             f"{result['rss_mb_last']} MB at the end ({result['rss_mb_growth_after_first_round']:+} MB); "
             f"heap {result['anon_mb_first']} -> {result['anon_mb_last']} MB "
-            f"({result['anon_mb_growth_after_first_round']:+} MB)")
+            f"({result['anon_mb_growth_after_first_round']:+} MB; {result['anon_mb_growth_second_half']:+} MB "
+            f"over the second half)")

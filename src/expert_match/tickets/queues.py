@@ -14,9 +14,9 @@ from expert_match.tickets.desk import Desk
 from expert_match.tickets.models import Ticket
 from expert_match.tickets.repository import Scope, TicketBrief, TicketFilter, TicketRepository
 from expert_match.tickets.service import targets_of
-from expert_match.tickets.workflow import history
 from expert_match.tickets.sla import Alerts, TargetName, TargetState, alert_basis, queue_state
 from expert_match.tickets.states import OPEN_STATES, TicketStatus
+from expert_match.tickets.workflow import history
 from expert_match.timeutil import CITY_TIME
 
 H = timedelta(hours=1)

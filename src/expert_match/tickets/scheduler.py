@@ -28,8 +28,7 @@ from expert_match.tickets.models import Ticket
 from expert_match.tickets.repository import TicketBrief, TicketRepository
 from expert_match.tickets.queues import alert_states
 from expert_match.tickets.service import targets_of
-from expert_match.tickets.sla import alert_basis
-from expert_match.tickets.sla import TargetState
+from expert_match.tickets.sla import TargetState, alert_basis
 from expert_match.tickets.states import OPEN_STATES, Actor, TicketAction, TicketStatus
 from expert_match.tickets.workflow import apply, history, record, refresh_alerts
 

@@ -125,14 +125,16 @@ class ResolvedIndex:
             self._ranker = None
         elif self._ranker is not None:
             added, removed = sorted(wanted - self._held), sorted(self._held - wanted)
-            ranker = self._ranker.updated(_tickets(source.texts(added)), removed)
             self._changed += len(added) + len(removed)
             # Refit once the tickets added and dropped since the last fit outnumber half of those
             # held: the document frequencies are then stale, and words only dropped tickets used
             # still take room in the vocabulary. Refits grow geometrically while the index fills,
             # so their total cost stays proportional to the tickets held.
-            stale = ranker.unknown_share_ > self._refit_drift or self._changed > len(wanted) // 2
-            self._ranker = None if stale else ranker
+            if self._changed > len(wanted) // 2:
+                self._ranker = None
+            else:
+                ranker = self._ranker.updated(_tickets(source.texts(added)), removed)
+                self._ranker = None if ranker.unknown_share_ > self._refit_drift else ranker
         if wanted and self._ranker is None:
             self._ranker, self._changed = _fit(source.texts(sorted(wanted))), 0
         self._held = wanted

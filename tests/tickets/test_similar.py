@@ -19,6 +19,7 @@ TEXTS = {
     5: "Wi-Fi tầng hai chập chờn, mất kết nối khi họp trực tuyến.",
     6: "Cấp lại chứng thư số cho lãnh đạo phường, USB token bị khoá.",
     7: "Cập nhật bản đồ số GIS ranh giới tổ dân phố sau sáp nhập.",
+    8: "Máy in tầng một không nhận lệnh in từ phần mềm một cửa.",
 }
 
 
@@ -141,6 +142,28 @@ def test_replacing_half_the_tickets_refits_the_index():
     source.resolve(7)
     index.similar("bản đồ số GIS", source)
     assert source.asked[-1] == [7]  # counting starts again after the refit
+
+
+def test_a_refit_runs_in_the_background_and_replays_what_changed_meanwhile():
+    jobs: list = []
+    index, source = ResolvedIndex(limit=4, spawn=jobs.append), Source()
+    source.resolve(1, 2, 3, 4)
+    index.similar("USB token", source)
+    source.resolve(5)
+    source.resolve(6)
+    index.similar("USB token", source)
+    index.similar("USB token", source)
+    assert len(jobs) == 1  # due, queued, and the current index still answers meanwhile
+    assert ids_found(index.similar("chứng thư số lãnh đạo USB token bị khoá", source))[0] == 6
+    source.resolve(7)  # while the refit runs: 3 drops out, 7 comes in
+    source.resolve(8)  # more churn does not queue a second refit
+    found = ids_found(index.similar("bản đồ số GIS ranh giới tổ dân phố", source))
+    assert found[0] == 7 and len(jobs) == 1
+    jobs.pop()()  # the refit finishes and is swapped in, with 7 and 8 replayed and 3 and 4 dropped
+    assert index.held == {5, 6, 7, 8}
+    assert ids_found(index.similar("bản đồ số GIS ranh giới tổ dân phố", source))[0] == 7
+    assert ids_found(index.similar("máy in không nhận lệnh in", source))[0] == 8
+    assert not {3, 4} & set(ids_found(index.similar("camera giao thông USB token", source)))
 
 
 def test_an_event_committed_late_below_the_watermark_is_still_applied():

@@ -28,6 +28,10 @@ def duplicate_scores(key: str, others: Sequence[tuple[int, str]]) -> list[tuple[
     return sorted([(i, s) for i, s in scored if s * 100 >= DUPLICATE_SCORE], key=lambda p: (-p[1], p[0]))
 
 
+def _in_thread(work: Callable[[], None]) -> None:
+    threading.Thread(target=work, name="similar-refit", daemon=True).start()
+
+
 class ResolvedSource(Protocol):
     """What the index reads from the database (``TicketRepository``)."""
 
@@ -55,6 +59,9 @@ class ResolvedIndex:
     1.0): a ticket brings new word pairs for 10-20 % of its terms (about 65 per synthetic ticket),
     so a 5 % drift refitted at nearly every resolution.
 
+    Refits after the first run in a background thread (``spawn``); the index they replace keeps
+    answering, and the changes made meanwhile are replayed on the new one.
+
     PostgreSQL hands out event ids before commit, so a transaction can commit an event below
     ids already seen: the look re-reads the last ``overlap`` event ids (skipping events it has
     applied), and every ``resync_every`` seconds the held set is compared with the database.
@@ -63,7 +70,8 @@ class ResolvedIndex:
     """
 
     def __init__(self, limit: int = 10_000, refit_drift: float = 1.0, resync_every: float = 300.0,
-                 overlap: int = 500, clock: Callable[[], float] = time.monotonic) -> None:
+                 overlap: int = 500, clock: Callable[[], float] = time.monotonic,
+                 spawn: Callable[[Callable[[], None]], None] = _in_thread) -> None:
         self._lock = threading.Lock()
         self._limit = limit
         self._refit_drift = refit_drift
@@ -76,6 +84,9 @@ class ResolvedIndex:
         self._applied: set[int] = set()  # event ids inside the overlap already applied
         self._synced_at: float | None = None
         self._changed = 0  # tickets added or dropped since the last fit
+        self._spawn = spawn
+        # While a refit runs in the background: the texts added since it started, to replay.
+        self._since_refit: dict[int, str] | None = None
 
     @property
     def held(self) -> frozenset[int]:
@@ -121,23 +132,50 @@ class ResolvedIndex:
     def _apply(self, wanted: set[int], source: ResolvedSource) -> None:
         if wanted == self._held and (self._ranker is not None or not wanted):
             return
+        refit = False
         if not wanted:
             self._ranker = None
         elif self._ranker is not None:
             added, removed = sorted(wanted - self._held), sorted(self._held - wanted)
+            texts = source.texts(added)
+            self._ranker = self._ranker.updated(_tickets(texts), removed)
             self._changed += len(added) + len(removed)
+            if self._since_refit is not None:
+                self._since_refit.update(texts)
             # Refit once the tickets added and dropped since the last fit outnumber half of those
             # held: the document frequencies are then stale, and words only dropped tickets used
             # still take room in the vocabulary. Refits grow geometrically while the index fills,
             # so their total cost stays proportional to the tickets held.
-            if self._changed > len(wanted) // 2:
-                self._ranker = None
-            else:
-                ranker = self._ranker.updated(_tickets(source.texts(added)), removed)
-                self._ranker = None if ranker.unknown_share_ > self._refit_drift else ranker
+            stale = self._ranker.unknown_share_ > self._refit_drift or self._changed > len(wanted) // 2
+            refit = stale and self._since_refit is None
         if wanted and self._ranker is None:
             self._ranker, self._changed = _fit(source.texts(sorted(wanted))), 0
         self._held = wanted
+        if refit:
+            self._refit_in_background(sorted(wanted), source.texts(sorted(wanted)))
+
+    def _refit_in_background(self, ids: list[int], texts: list[tuple[int, str]]) -> None:
+        """Fit the held tickets in another thread while the current index keeps answering.
+
+        On SQLite a filing's reads run on the event loop, so a refit there (1-2 s at 10,000
+        tickets) stalled every request of the process: the soak's worst p99 rounds. The texts
+        are read here, in the request's session; changes made meanwhile are replayed on the new
+        index before it is swapped in. ``spawn`` must run the job later or elsewhere: it takes
+        the lock the caller holds."""
+        self._since_refit = {}
+
+        def refit() -> None:
+            fitted = _fit(texts)
+            with self._lock:
+                recent, self._since_refit = self._since_refit or {}, None
+                fitted_ids = set(ids)
+                added = sorted(self._held - fitted_ids)
+                removed = sorted(fitted_ids - self._held)
+                if self._held:
+                    self._ranker = fitted.updated(_tickets([(i, recent[i]) for i in added]), removed)
+                self._changed = len(added) + len(removed)
+
+        self._spawn(refit)
 
 
 def _fit(texts: list[tuple[int, str]]) -> ExpertRanker:

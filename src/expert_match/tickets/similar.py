@@ -124,7 +124,9 @@ class ResolvedIndex:
             return
         changed = sorted({t for _e, t in events})
         wanted = (self._held - set(changed)) | source.resolved_among(changed)
-        self._apply(set(sorted(wanted)[-self._limit:]), source)
+        if len(wanted) > self._limit:  # the newest only; sorting 10,000 ids on every look is waste
+            wanted = set(sorted(wanted)[-self._limit:])
+        self._apply(wanted, source)
         self._watermark = max(self._watermark, max(e for e, _t in events))
         floor = self._watermark - self._overlap
         self._applied = {e for e in self._applied if e > floor} | {e for e, _t in events if e > floor}

@@ -1,0 +1,90 @@
+"""The pruned top-k equals scoring every expert, whatever is left out on the way."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import expert_match.matching.topk as topk
+from expert_match.evaluation.synthetic import build
+from expert_match.matching.topk import PrunedIndex
+
+
+def corpus(seed: int, n_experts: int = 400, n_terms: int = 300):
+    """Experts with one to three documents; Zipf-like term use so some terms are everywhere."""
+    rng = np.random.default_rng(seed)
+    owner = np.repeat(np.arange(n_experts), rng.integers(1, 4, size=n_experts))
+    popularity = 1.0 / np.arange(1, n_terms + 1)
+    rows = []
+    for _ in owner:
+        terms = rng.choice(n_terms, size=int(rng.integers(3, 30)), p=popularity / popularity.sum())
+        row = np.zeros(n_terms)
+        np.add.at(row, terms, rng.random(len(terms)))
+        rows.append(row / np.linalg.norm(row))
+    documents = sp.csr_matrix(np.array(rows, dtype=np.float32))
+    totals = np.bincount(owner)
+    share = 1.0 / totals[owner]
+    return documents, owner, share
+
+
+def reference(documents, owner, share, mode, columns, weights, multipliers, ids, k):
+    per_document = documents.toarray().astype(np.float64) @ np.bincount(
+        columns, weights=weights, minlength=documents.shape[1])
+    n = owner.max() + 1
+    mean = np.bincount(owner, weights=per_document * share, minlength=n)
+    best = np.full(n, -np.inf)
+    np.maximum.at(best, owner, per_document)
+    text = {"mean": mean, "max": best, "mean_max": 0.5 * (mean + best)}[mode]
+    total = text * multipliers
+    keep = np.flatnonzero((text > 0) & (multipliers > 0))
+    order = np.lexsort((ids[keep], -total[keep]))[:k]
+    return keep[order], text[keep[order]]
+
+
+@pytest.mark.parametrize("mode", ["mean", "max", "mean_max"])
+@pytest.mark.parametrize("seed", range(6))
+def test_pruned_top_k_equals_full_scoring(mode, seed, monkeypatch):
+    # Small seed budgets and a large left-out share make every pruning step do work here.
+    monkeypatch.setattr(topk, "SEED_POSTINGS", 50)
+    monkeypatch.setattr(topk, "SEEDS_PER_K", 1)
+    monkeypatch.setattr(topk, "LEFT_OUT_SHARE", 0.9)
+    documents, owner, share = corpus(seed)
+    rng = np.random.default_rng(100 + seed)
+    ids = rng.permutation(len(np.unique(owner))) * 3 + 7  # not in index order: ties follow ids
+    index = PrunedIndex(documents, owner, share, mode, ids=ids)
+    for _ in range(10):
+        columns = np.unique(rng.choice(documents.shape[1], size=int(rng.integers(1, 120))))
+        weights = rng.random(len(columns)).astype(np.float32)
+        multipliers = rng.choice([0.0, 0.6, 1.0, 1.2], size=len(ids))
+        k = int(rng.choice([1, 5, 10, 50]))
+        found, text = index.top(columns, weights, k, multipliers)
+        expected, expected_text = reference(documents, owner, share, mode, columns, weights, multipliers, ids, k)
+        assert found.tolist() == expected.tolist()
+        assert np.allclose(text, expected_text, rtol=1e-5)
+
+
+def test_ties_go_to_the_lower_id():
+    # Three experts with the same document: equal scores, ranked by id, not by position.
+    documents = sp.csr_matrix(np.array([[1.0, 0.0]] * 3 + [[0.0, 1.0]], dtype=np.float32))
+    index = PrunedIndex(documents, np.arange(4), np.ones(4), "mean", ids=np.array([30, 10, 20, 5]))
+    found, text = index.top(np.array([0]), np.array([1.0], dtype=np.float32), k=2)
+    assert found.tolist() == [1, 2]
+    assert text.tolist() == [1.0, 1.0]
+
+
+def test_nothing_to_find():
+    documents = sp.csr_matrix(np.array([[1.0, 0.0], [1.0, 0.0]], dtype=np.float32))
+    index = PrunedIndex(documents, np.arange(2), np.ones(2), "mean_max")
+    assert index.top(np.array([1]), np.array([1.0], dtype=np.float32), k=5)[0].tolist() == []
+    assert index.top(np.array([], dtype=np.int64), np.array([], dtype=np.float32), k=5)[0].tolist() == []
+    # Nobody available: nobody is returned, however relevant.
+    assert index.top(np.array([0]), np.array([1.0], dtype=np.float32), k=5, multipliers=np.zeros(2))[0].tolist() == []
+
+
+def test_ranker_top_text_equals_full_scoring_on_synthetic_tickets():
+    from expert_match.evaluation.bench import brute_force_scores, top_k
+    from expert_match.matching.ranker import ExpertRanker
+
+    data = build(1500, 30, seed=7)
+    ranker = ExpertRanker().fit(data.experts)
+    for text in data.tickets:
+        assert ranker.top_text(text) == top_k(brute_force_scores(ranker, text), ranker.expert_ids_)

@@ -84,6 +84,16 @@ class PrunedIndex:
 
 
 @nb.njit(cache=True, nogil=True)
+def _aggregate(mean, best, mode):
+    """An expert's score from the weighted mean and the best of its documents' scores."""
+    if mode == 0:
+        return mean
+    if mode == 1:
+        return best
+    return 0.5 * (mean + best)
+
+
+@nb.njit(cache=True, nogil=True)
 def _expert_score(e, starts, rptr, ridx, rval, qdense, share, mode):
     mean = 0.0
     best = 0.0
@@ -92,13 +102,8 @@ def _expert_score(e, starts, rptr, ridx, rval, qdense, share, mode):
         for p in range(rptr[d], rptr[d + 1]):
             s += rval[p] * qdense[ridx[p]]
         mean += share[d] * s
-        if s > best:
-            best = s
-    if mode == 0:
-        return mean
-    if mode == 1:
-        return best
-    return 0.5 * (mean + best)
+        best = max(best, s)
+    return _aggregate(mean, best, mode)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -110,13 +115,8 @@ def _partial(e, acc, extra, starts, share, mode):
     for d in range(starts[e], starts[e + 1]):
         s = acc[d] + extra
         mean += share[d] * s
-        if s > best:
-            best = s
-    if mode == 0:
-        return mean
-    if mode == 1:
-        return best
-    return 0.5 * (mean + best)
+        best = max(best, s)
+    return _aggregate(mean, best, mode)
 
 
 @nb.njit(cache=True, nogil=True)

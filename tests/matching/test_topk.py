@@ -62,6 +62,64 @@ def test_pruned_top_k_equals_full_scoring(mode, seed, monkeypatch):
         assert np.allclose(text, expected_text, rtol=1e-5)
 
 
+@pytest.mark.parametrize("left_out_share", [0.0, 0.9])
+@pytest.mark.parametrize("mode", ["mean", "mean_max"])
+def test_shares_that_do_not_add_up_to_one(mode, left_out_share, monkeypatch):
+    # An expert's score can then exceed its best document's: the pass over documents must
+    # allow for it (``reach``), or it skips experts that belong in the top k.
+    monkeypatch.setattr(topk, "SEED_POSTINGS", 50)
+    monkeypatch.setattr(topk, "SEEDS_PER_K", 1)
+    monkeypatch.setattr(topk, "LEFT_OUT_SHARE", left_out_share)
+    documents, owner, _ = corpus(11)
+    rng = np.random.default_rng(11)
+    share = rng.uniform(0.2, 1.5, size=len(owner))
+    ids = np.arange(owner.max() + 1)
+    index = PrunedIndex(documents, owner, share, mode, ids=ids)
+    for _ in range(20):
+        columns = np.unique(rng.choice(documents.shape[1], size=int(rng.integers(1, 120))))
+        weights = rng.random(len(columns)).astype(np.float32)
+        multipliers = np.ones(len(ids))
+        found, _ = index.top(columns, weights, 10, multipliers)
+        expected, _ = reference(documents, owner, share, mode, columns, weights, multipliers, ids, 10)
+        assert found.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("mode", ["mean", "max", "mean_max"])
+def test_candidates_are_every_expert_whose_bound_reaches_the_limit(mode):
+    # The pass over documents skips a block of them on its best partial sum alone: it must not
+    # lose an expert whose bound (partial sums plus what was left out) reaches the limit.
+    rng = np.random.default_rng(5)
+    owner = np.repeat(np.arange(300), rng.integers(1, 4, size=300))  # 599 documents: a ragged last block
+    share = rng.uniform(0.2, 1.5, size=len(owner))
+    index = PrunedIndex(sp.csr_matrix((len(owner), 4), dtype=np.float32), owner, share, mode)
+    arrays = (index.row_starts, index.rows.indices, index.rows.data, index.owner, index.share, index.starts, index.tie)
+    for trial in range(30):
+        acc = (rng.random(len(owner)) ** 4 * (rng.random(len(owner)) < 0.7)).astype(np.float32)
+        left_out = float(rng.choice([0.0, 0.05, 0.3]))
+        mult = rng.choice([0.0, 0.5, 1.0, 1.3], size=300)
+        limit = float(rng.uniform(0.0, 1.0))
+        state = np.zeros(300, dtype=np.int8)
+        state[rng.choice(300, size=20, replace=False)] = 2  # already scored: not candidates again
+        expected = sorted(e for e in range(300)
+                          if state[e] == 0 and mult[e] > 0
+                          and 0 < topk._partial(e, acc, left_out, index.starts, index.share, index.mode) * mult[e]
+                          and topk._partial(e, acc, left_out, index.starts, index.share, index.mode) * mult[e] >= limit)
+        found, most = topk._candidates(acc, left_out, index.reach * mult.max(), state, arrays, index.mode, mult, limit)
+        assert sorted(found.tolist()) == expected, trial
+        assert np.all(most >= limit)
+
+
+def test_query_table_finds_every_query_term_and_nothing_else():
+    rng = np.random.default_rng(3)
+    for size in (1, 7, 64, 300, 1000):
+        terms = np.unique(rng.choice(2_000_000, size=size, replace=False)).astype(np.int64)
+        weights = rng.random(len(terms)).astype(np.float32) + 0.1
+        query = topk._query_table(terms, weights, 2_000_000)
+        assert [topk._weight(t, query) for t in terms] == weights.tolist()
+        others = np.setdiff1d(rng.choice(2_000_000, size=2000), terms)
+        assert all(topk._weight(t, query) == 0.0 for t in others)
+
+
 def test_ties_go_to_the_lower_id():
     # Three experts with the same document: equal scores, ranked by id, not by position.
     documents = sp.csr_matrix(np.array([[1.0, 0.0]] * 3 + [[0.0, 1.0]], dtype=np.float32))

@@ -155,7 +155,7 @@ class TermSpace:
         return rows, cols, np.concatenate(count_parts), vocabulary, block_of_term
 
     def query(self, text: str, *, blocks: Sequence[str] = BLOCKS, extra: str = "",
-              extra_weight: float = 0.5) -> sp.csr_matrix:
+              extra_weight: float = 0.5, dtype: type = np.float64) -> sp.csr_matrix:
         """One problem as a 1-row vector: documents' weighting (tf x idf, each block to unit
         length, then the query's block weights), built with plain numpy: a problem is ranked on
         every request, and sparse-matrix plumbing cost more than the arithmetic. Unknown terms are
@@ -173,7 +173,7 @@ class TermSpace:
             norm = float(np.sqrt(np.sum(summed[in_block] ** 2)))
             summed[in_block] = summed[in_block] * (weight / norm) if norm > 0 else 0.0
         keep = summed != 0
-        unique, summed = unique[keep], summed[keep]
+        unique, summed = unique[keep], summed[keep].astype(dtype)
         return sp.csr_matrix((summed, unique, np.array([0, len(unique)])), shape=(1, len(self.vocabulary)))
 
     def _weighted_terms(self, text: str, blocks: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

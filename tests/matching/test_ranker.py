@@ -218,3 +218,55 @@ def test_best_document_per_expert_with_any_number_of_documents():
     expected = [per_document[ranker.doc_owner_ == i].max() for i in range(len(experts))]
     assert np.allclose(ranker.vector_scores(query), expected)
     assert len({len(p.evidence()) for p in experts}) == 4
+
+
+def naive_explanation(ranker, index, text):
+    """Every shared term's contribution, merged by folded key, strongest eight: what
+    ``explain_terms`` must show however it gets there (accented spellings aside)."""
+    from expert_match.matching.explain import MAX_TERMS
+    from expert_match.matching.text import fold
+
+    query = ranker.query_vector(text)
+    centroid = ranker.centroid_on(index, query.indices)
+    merged = {}
+    for column, weight in zip(query.indices.tolist(), query.data.tolist()):
+        if column in centroid:
+            key = fold(ranker.space_.term_text(column))
+            merged[key] = merged.get(key, 0.0) + centroid[column] * weight
+    ranked = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TERMS]
+    return [(key, round(weight, 4)) for key, weight in ranked]
+
+
+@pytest.mark.parametrize("accented_block", [False, True])
+def test_explanations_show_the_strongest_shared_terms(accented_block):
+    from expert_match.evaluation.synthetic import build
+    from expert_match.matching.text import fold
+
+    data = build(300, 15, seed=3)
+    ranker = ExpertRanker(accented_block=accented_block).fit(data.experts)
+    position = {int(e): i for i, e in enumerate(ranker.expert_ids_)}
+    for text in data.tickets:
+        for match in ranker.rank(Problem(text), k=5, now=NOW):
+            shown = [(fold(t.term), t.weight) for t in match.matched_terms]
+            assert shown == naive_explanation(ranker, position[match.expert_id], text)
+
+
+def test_folded_block_terms_are_folded_already(ranker):
+    # ``explain_terms`` relies on it to skip folding them again.
+    from expert_match.evaluation.synthetic import build
+    from expert_match.matching.analysis import FOLDED
+    from expert_match.matching.text import fold
+
+    for fitted in (ranker, ExpertRanker(accented_block=True).fit(build(200, 1, seed=4).experts)):
+        folded_terms = [key[2:] for key in fitted.space_.vocabulary if key.startswith(FOLDED + "|")]
+        assert folded_terms
+        assert [t for t in folded_terms if fold(t) != t] == []
+
+
+def test_explanation_ties_are_shown_in_text_order():
+    # Twelve words used once by one expert only: equal contributions, so the eight shown are
+    # the first eight in text order, whatever order the vocabulary gave their columns.
+    words = ["quasar", "bravo", "kilo", "zulu", "delta", "lima", "echo", "hotel", "xray", "golf", "mike", "juliet"]
+    experts = [expert(1, " ".join(words)), expert(2, "mạng LAN cáp quang"), expert(3, "chữ ký số USB token")]
+    best = ExpertRanker().fit(experts).rank(Problem(" ".join(reversed(words))), k=1, now=NOW)[0]
+    assert [t.term for t in best.matched_terms] == sorted(words)[:8]

@@ -7,7 +7,7 @@ fitted state ends in ``_``, and ties are broken by expert id so results are dete
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -316,18 +316,10 @@ class ExpertRanker:
             ))
         return matches
 
-    def _spellings(self, index: int) -> dict[str, str]:
-        """The expert's accented spellings (``accented_forms``), remembered for the experts
-        explained most recently: the same strong experts come up for many problems."""
-        cache: dict[int, tuple[ExpertProfile, dict[str, str]]] = self.__dict__.setdefault("spellings_", {})
+    def _spellings(self, index: int) -> Callable[[Collection[str]], dict[str, str]]:
+        """The expert's accented spelling of the folded terms an explanation shows."""
         profile = self.profiles_[index]
-        cached = cache.get(index)
-        if cached is None or cached[0] is not profile:
-            if len(cache) >= 1024:  # about 20 KB each
-                cache.clear()
-            cached = (profile, accented_forms([d.text for d in profile.evidence()], self.space_.analyzer))
-            cache[index] = cached
-        return cached[1]
+        return lambda keys: accented_forms([d.text for d in profile.evidence()], self.space_.analyzer, keys)
 
     def centroid_on(self, index: int, columns: np.ndarray) -> dict[int, float]:
         """The expert's documents averaged with their field weights, on ``columns`` (sorted) only:

@@ -270,3 +270,29 @@ def test_explanation_ties_are_shown_in_text_order():
     experts = [expert(1, " ".join(words)), expert(2, "mạng LAN cáp quang"), expert(3, "chữ ký số USB token")]
     best = ExpertRanker().fit(experts).rank(Problem(" ".join(reversed(words))), k=1, now=NOW)[0]
     assert [t.term for t in best.matched_terms] == sorted(words)[:8]
+
+
+def test_a_fit_hands_freed_memory_back_where_glibc_allows(monkeypatch):
+    import platform
+
+    import expert_match.matching.ranker as module
+
+    assert module.release_freed_memory() is (platform.libc_ver()[0] == "glibc")
+    calls = []
+
+    class Glibc:
+        def malloc_trim(self, pad):
+            calls.append(pad)
+            return 1
+
+    monkeypatch.setattr(module.ctypes, "CDLL", lambda name: Glibc())
+    fitted = ExpertRanker().fit(EXPERTS)
+    fitted.updated([expert(6, "Thiết kế mạng LAN", NETWORK)])
+    assert calls == [0, 0]  # after the fit and after the update
+
+    def no_glibc(name):
+        raise OSError(f"{name}: not found")
+
+    monkeypatch.setattr(module.ctypes, "CDLL", no_glibc)
+    assert module.release_freed_memory() is False
+    assert ids(ExpertRanker().fit(EXPERTS).rank(Problem("mạng LAN"), now=NOW))[0] == 2

@@ -51,10 +51,10 @@ class PrunedIndex:
         by_term = documents.tocsc() if by_term is None else by_term
         self.rows = documents
         self.columns = by_term
-        # int64 offsets once (scipy keeps int32 when it can): copying them per query cost more
-        # than the pruning saved.
-        self.row_starts = documents.indptr.astype(np.int64)
-        self.column_starts = by_term.indptr.astype(np.int64)
+        # scipy's offsets as they are (int32 below 2**31 postings): the kernels compile for
+        # either width, and int64 copies cost 40 MB at 500k experts.
+        self.row_starts = documents.indptr
+        self.column_starts = by_term.indptr
         self.owner = np.ascontiguousarray(owner, dtype=np.int64)
         self.share = np.ascontiguousarray(share, dtype=np.float64)
         n_experts = int(self.owner.max()) + 1 if len(self.owner) else 0
@@ -68,9 +68,8 @@ class PrunedIndex:
         weight_sum[np.diff(self.starts) == 0] = 0.0
         reach = {"mean": weight_sum, "max": np.ones(n_experts), "mean_max": 0.5 * (weight_sum + 1.0)}[mode]
         self.reach = float(reach.max()) if n_experts else 0.0
-        self.df = np.diff(by_term.indptr).astype(np.int64)
         self.max_weight = np.zeros(by_term.shape[1], dtype=np.float32)
-        present = np.flatnonzero(self.df)
+        present = np.flatnonzero(np.diff(by_term.indptr))
         if len(present):
             self.max_weight[present] = np.maximum.reduceat(by_term.data, by_term.indptr[present])
 
@@ -89,7 +88,8 @@ class PrunedIndex:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         bound = weights * self.max_weight[columns]
         # Most selective first: much bound for few postings. Left out from the end.
-        order = np.argsort(self.df[columns] / np.maximum(bound, 1e-30), kind="stable")
+        df = self.column_starts[columns + 1] - self.column_starts[columns]
+        order = np.argsort(df / np.maximum(bound, 1e-30), kind="stable")
         rows, by_term = self.rows, self.columns
         index = (self.row_starts, rows.indices, rows.data, self.owner, self.share, self.starts, self.tie)
         return _top(columns[order], weights[order], bound[order].astype(np.float64),

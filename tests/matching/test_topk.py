@@ -43,10 +43,13 @@ def reference(documents, owner, share, mode, columns, weights, multipliers, ids,
 @pytest.mark.parametrize("mode", ["mean", "max", "mean_max"])
 @pytest.mark.parametrize("seed", range(6))
 def test_pruned_top_k_equals_full_scoring(mode, seed, monkeypatch):
-    # Small seed budgets and a large left-out share make every pruning step do work here.
+    # Small seed budgets and a large left-out share make every pruning step do work here; half
+    # the corpora are read in ranges of 37 documents, as large ones are in ranges of CHUNK.
     monkeypatch.setattr(topk, "SEED_POSTINGS", 50)
     monkeypatch.setattr(topk, "SEEDS_PER_K", 1)
     monkeypatch.setattr(topk, "LEFT_OUT_SHARE", 0.9)
+    if seed % 2:
+        monkeypatch.setattr(topk, "CHUNK", 37)
     documents, owner, share = corpus(seed)
     rng = np.random.default_rng(100 + seed)
     ids = rng.permutation(len(np.unique(owner))) * 3 + 7  # not in index order: ties follow ids
@@ -107,6 +110,22 @@ def test_candidates_are_every_expert_whose_bound_reaches_the_limit(mode):
         found, most = topk._candidates(acc, left_out, index.reach * mult.max(), state, arrays, index.mode, mult, limit)
         assert sorted(found.tolist()) == expected, trial
         assert np.all(most >= limit)
+
+
+def test_terms_read_in_ranges_of_documents_sum_like_one_pass():
+    documents, _, _ = corpus(2)
+    by_term = documents.tocsc()
+    rng = np.random.default_rng(2)
+    terms = rng.permutation(documents.shape[1])[:150].astype(np.int64)
+    weights = rng.random(150).astype(np.float32)
+    sums = []
+    for chunk in (1 << 18, 64, 1):
+        acc = np.zeros(documents.shape[0], dtype=np.float32)
+        topk._accumulate_terms(terms, weights, 20, 140, by_term.indptr, by_term.indices, by_term.data, acc, chunk)
+        sums.append(acc)
+    expected = documents[:, terms[20:140]] @ weights[20:140]
+    for acc in sums:
+        assert np.allclose(acc, expected, rtol=1e-5, atol=1e-7)
 
 
 def test_query_table_finds_every_query_term_and_nothing_else():

@@ -33,6 +33,7 @@ SEEDS_PER_K = 8  # experts scored exactly per place in the top k to set a thresh
 MARGIN = 1e-4  # float32 partial sums against float64 exact scores: never prune on rounding
 TOUCH = 16  # experts whose rows are fetched together before scoring them
 BLOCK = 16  # documents whose partial sums are compared at once (their maximum first)
+CHUNK = 1 << 18  # documents whose partial sums (1 MB) are accumulated at a time
 
 
 class PrunedIndex:
@@ -95,7 +96,7 @@ class PrunedIndex:
         return _top(columns[order], weights[order], bound[order].astype(np.float64),
                     self.column_starts, by_term.indices, by_term.data, index, multipliers,
                     self.reach * float(multipliers.max()), self.mode, int(min(k, n_experts)), rows.shape[1],
-                    SEED_POSTINGS, SEEDS_PER_K, LEFT_OUT_SHARE, MARGIN)
+                    SEED_POSTINGS, SEEDS_PER_K, LEFT_OUT_SHARE, MARGIN, CHUNK)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -217,6 +218,29 @@ def _accumulate(t, w, cptr, cidx, cval, acc):
 
 
 @nb.njit(cache=True, nogil=True)
+def _accumulate_terms(qi, qv, start, end, cptr, cidx, cval, acc, chunk):
+    """Terms ``start`` to ``end``. Past ``chunk`` documents, the accumulator (4 MB at 500k
+    experts) no longer fits in L2 cache: the terms are then read a range of documents at a
+    time, each term resuming where it stopped (measured at 500k: p50 19.3 -> 14.6 ms)."""
+    if len(acc) <= chunk:
+        for j in range(start, end):
+            _accumulate(qi[j], qv[j], cptr, cidx, cval, acc)
+        return
+    resume = np.empty(end - start, dtype=np.int64)
+    for j in range(start, end):
+        resume[j - start] = cptr[qi[j]]
+    for upper in range(chunk, len(acc) + chunk, chunk):
+        for j in range(start, end):
+            w = qv[j]
+            p = resume[j - start]
+            last = cptr[qi[j] + 1]
+            while p < last and cidx[p] < upper:
+                acc[cidx[p]] += w * cval[p]
+                p += 1
+            resume[j - start] = p
+
+
+@nb.njit(cache=True, nogil=True)
 def _accumulate_touched(t, w, cptr, cidx, cval, acc, touched, n_touched):
     """``_accumulate`` that also lists the documents it reaches for the first time."""
     for p in range(cptr[t], cptr[t + 1]):
@@ -317,7 +341,7 @@ def _candidates(acc, left_out, reach, state, index, mode, mult, limit):
 
 @nb.njit(cache=True, nogil=True)
 def _top(qi, qv, bound, cptr, cidx, cval, index, mult, reach, mode, k, n_terms,
-         seed_postings, seeds_per_k, left_out_share, margin):
+         seed_postings, seeds_per_k, left_out_share, margin, chunk):
     rptr, ridx, rval, owner, share, starts, tie = index
     acc = np.zeros(len(rptr) - 1, dtype=np.float32)
     state = np.zeros(len(starts) - 1, dtype=np.int8)  # 0 not looked at, 1 bounded, 2 scored
@@ -341,9 +365,7 @@ def _top(qi, qv, bound, cptr, cidx, cval, index, mult, reach, mode, k, n_terms,
     while end > j and (left_out + bound[end - 1]) * reach < left_out_share * theta:
         end -= 1
         left_out += bound[end]
-    while j < end:
-        _accumulate(qi[j], qv[j], cptr, cidx, cval, acc)
-        j += 1
+    _accumulate_terms(qi, qv, j, end, cptr, cidx, cval, acc, chunk)
     # 3. Score exactly, best bound first, every expert whose bound can still reach the top k;
     # stop at the first that cannot (the threshold only rises). With fewer than k found nothing
     # was left out, and an expert no term reached scores 0.

@@ -286,9 +286,8 @@ def test_a_fit_hands_freed_memory_back_where_glibc_allows(monkeypatch):
             return 1
 
     monkeypatch.setattr(module.ctypes, "CDLL", lambda name: Glibc())
-    fitted = ExpertRanker().fit(EXPERTS)
-    fitted.updated([expert(6, "Thiết kế mạng LAN", NETWORK)])
-    assert calls == [0, 0]  # after the fit and after the update
+    ExpertRanker().fit(EXPERTS)
+    assert calls == [0]
 
     def no_glibc(name):
         raise OSError(f"{name}: not found")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import ctypes
-import gc
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
@@ -150,7 +149,7 @@ class ExpertRanker:
         self.unknown_share_ = 0.0
         self._install(list(profiles), self.space_.fit_transform(texts), owners, weights)
         del texts, owners, weights  # before the memory is handed back
-        release_freed_memory(collect=True)
+        release_freed_memory()
         return self
 
     def updated(self, changed: Sequence[ExpertProfile], removed: Sequence[int] = ()) -> ExpertRanker:
@@ -190,7 +189,6 @@ class ExpertRanker:
         new.unknown_share_ = new.update_terms_[0] / new.update_terms_[1] if new.update_terms_[1] else 0.0
         new._install([self.profiles_[i] for i in keep] + list(changed), documents,
                      [*kept_owners.tolist(), *owners], [*self.doc_weights_[kept_docs].tolist(), *weights])
-        release_freed_memory()
         return new
 
     def _evidence(self, profiles: Sequence[ExpertProfile], offset: int = 0) -> tuple[list[str], list[int], list[float]]:
@@ -355,17 +353,14 @@ class ExpertRanker:
 _EMPTY = Document("", BIO)  # an expert with no evidence still owns one (empty) document
 
 
-def release_freed_memory(*, collect: bool = False) -> bool:
+def release_freed_memory() -> bool:
     """Hand the heap's free pages back to the system; whether it could (glibc only).
 
     Fitting frees more than the index's size in temporaries (counts, both matrix layouts,
-    sorting) and leaves some in reference cycles; glibc keeps freed heap memory for reuse.
-    Measured at 500k experts: the process grew 2,260 MB during a fit, 2,195 MB with
-    ``malloc_trim`` and 2,032 MB with a garbage collection first (``collect``; about 1 s there,
-    so the frequent small updates skip it).
+    sorting), and glibc keeps freed heap memory for reuse. Measured over a fit (RSS growth), with
+    the fit's locals released first: 100k experts 567 -> 503 MB, 500k experts 2,260 -> 2,032 MB.
+    A garbage collection as well gained nothing more, and it stops every thread of a server.
     """
-    if collect:
-        gc.collect()
     try:
         trim = ctypes.CDLL("libc.so.6").malloc_trim
     except (OSError, AttributeError):

@@ -112,9 +112,10 @@ def _aggregate(mean, best, mode):
 @nb.njit(cache=True, nogil=True)
 def _query_table(qi, qv, n_terms):
     """The query's weights by term for scoring a document from its row: a bitmap over the
-    vocabulary (96 KB at 100k experts, in L2 cache) says whether a term is in the query at all,
-    which it mostly is not, and an open-addressing table of a few KB holds the weights. A dense
-    array over the vocabulary (3 MB) missed the cache on nearly every lookup: 5 us per expert."""
+    vocabulary (96 KB at 100k experts) says whether a term is in the query at all, which it
+    mostly is not, and an open-addressing table of a few KB holds the weights. A dense array
+    over the vocabulary had to be zeroed for every query (3 MB at 100k experts) and missed the
+    cache on most lookups."""
     present = np.zeros((n_terms >> 6) + 1, dtype=np.uint64)
     bits = 6
     while (1 << bits) < 4 * len(qi):
@@ -255,8 +256,8 @@ def _accumulate_touched(t, w, cptr, cidx, cval, acc, touched, n_touched):
 @nb.njit(cache=True, nogil=True)
 def _touch(experts, index):
     """Read one value per cache line of these experts' rows. The loads are independent, so the
-    memory system serves them in parallel; scoring them one by one waited on each row's misses
-    in turn (measured: 4 us per expert scored, about half of that with batches of 16)."""
+    memory system serves them in parallel; scoring experts one by one waited on each row's
+    misses in turn (measured on 300 random experts with cold caches: 1.9 -> 1.2 us each)."""
     rptr, ridx, rval, owner, share, starts, tie = index
     x = 0.0
     for e in experts:

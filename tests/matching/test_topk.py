@@ -43,11 +43,13 @@ def reference(documents, owner, share, mode, columns, weights, multipliers, ids,
 @pytest.mark.parametrize("mode", ["mean", "max", "mean_max"])
 @pytest.mark.parametrize("seed", range(6))
 def test_pruned_top_k_equals_full_scoring(mode, seed, monkeypatch):
-    # Small seed budgets and a large left-out share make every pruning step do work here; half
-    # the corpora are read in ranges of 37 documents, as large ones are in ranges of CHUNK.
+    # Small seed budgets and a large left-out share make every pruning step do work here; the
+    # common terms are the 40, 100 or 256 most frequent of 300 (all bands used); half the
+    # corpora are read in ranges of 37 documents, as large ones are in ranges of CHUNK.
     monkeypatch.setattr(topk, "SEED_POSTINGS", 50)
     monkeypatch.setattr(topk, "SEEDS_PER_K", 1)
-    monkeypatch.setattr(topk, "LEFT_OUT_SHARE", 0.9)
+    monkeypatch.setattr(topk, "COMMON_SHARE", 4.0)
+    monkeypatch.setattr(topk, "COMMON", [40, 100, 256][seed % 3])
     if seed % 2:
         monkeypatch.setattr(topk, "CHUNK", 37)
     documents, owner, share = corpus(seed)
@@ -65,14 +67,15 @@ def test_pruned_top_k_equals_full_scoring(mode, seed, monkeypatch):
         assert np.allclose(text, expected_text, rtol=1e-5)
 
 
-@pytest.mark.parametrize("left_out_share", [0.0, 0.9])
+@pytest.mark.parametrize("common_share", [0.0, 4.0])
 @pytest.mark.parametrize("mode", ["mean", "mean_max"])
-def test_shares_that_do_not_add_up_to_one(mode, left_out_share, monkeypatch):
+def test_shares_that_do_not_add_up_to_one(mode, common_share, monkeypatch):
     # An expert's score can then exceed its best document's: the pass over documents must
     # allow for it (``reach``), or it skips experts that belong in the top k.
     monkeypatch.setattr(topk, "SEED_POSTINGS", 50)
     monkeypatch.setattr(topk, "SEEDS_PER_K", 1)
-    monkeypatch.setattr(topk, "LEFT_OUT_SHARE", left_out_share)
+    monkeypatch.setattr(topk, "COMMON", 60)
+    monkeypatch.setattr(topk, "COMMON_SHARE", common_share)
     documents, owner, _ = corpus(11)
     rng = np.random.default_rng(11)
     share = rng.uniform(0.2, 1.5, size=len(owner))
@@ -87,29 +90,82 @@ def test_shares_that_do_not_add_up_to_one(mode, left_out_share, monkeypatch):
         assert found.tolist() == expected.tolist()
 
 
+def aggregate(per_document, owner, share, mode):
+    n = owner.max() + 1
+    mean = np.bincount(owner, weights=per_document * share, minlength=n)
+    best = np.full(n, -np.inf)
+    np.maximum.at(best, owner, per_document)
+    return {"mean": mean, "max": best, "mean_max": 0.5 * (mean + best)}[mode]
+
+
 @pytest.mark.parametrize("mode", ["mean", "max", "mean_max"])
-def test_candidates_are_every_expert_whose_bound_reaches_the_limit(mode):
-    # The pass over documents skips a block of them on its best partial sum alone: it must not
-    # lose an expert whose bound (partial sums plus what was left out) reaches the limit.
+def test_candidates_are_every_expert_the_left_out_common_terms_could_lift_to_the_limit(mode, monkeypatch):
+    # The pass skips blocks of documents on their best partial sum and norm bound, then bounds
+    # the rest from their common terms' rounded weights: it must keep every expert whose exact
+    # score (partial sums plus the left-out terms' real weights) reaches the limit, and what it
+    # reports must bound that score from above.
+    monkeypatch.setattr(topk, "COMMON", 50)
     rng = np.random.default_rng(5)
     owner = np.repeat(np.arange(300), rng.integers(1, 4, size=300))  # 599 documents: a ragged last block
     share = rng.uniform(0.2, 1.5, size=len(owner))
-    index = PrunedIndex(sp.csr_matrix((len(owner), 4), dtype=np.float32), owner, share, mode)
+    dense = rng.random((len(owner), 80)) * (rng.random((len(owner), 80)) < 0.3)
+    documents = sp.csr_matrix(dense.astype(np.float32))
+    index = PrunedIndex(documents, owner, share, mode)
     arrays = (index.row_starts, index.rows.indices, index.rows.data, index.owner, index.share, index.starts, index.tie)
+    common_terms = np.argsort(-np.diff(documents.tocsc().indptr), kind="stable")[:50]
+    assert sorted(common_terms.tolist()) == index.common_terms.tolist()
     for trial in range(30):
         acc = (rng.random(len(owner)) ** 4 * (rng.random(len(owner)) < 0.7)).astype(np.float32)
-        left_out = float(rng.choice([0.0, 0.05, 0.3]))
+        left = rng.choice(50, size=int(rng.choice([0, 1, 5, 30])), replace=False)  # ids: frequency ranks
+        weights = rng.random(len(left)) * 0.3
+        qcid = np.full(50, -1)
+        qv = np.zeros(50, dtype=np.float32)
+        bound = np.zeros(50)
+        qcid[:len(left)], qv[:len(left)] = left, weights
+        bound[:len(left)] = weights * index.max_weight[common_terms[left]]
+        chosen, left_out, scaled, norm_q = topk._leave_out(qv, qcid, bound, 0, 1.0, 1.0, np.inf, index.common)
+        assert chosen.sum() == len(left)
+        exact = acc + dense[:, common_terms[left]].astype(np.float32).astype(np.float64) @ qv[:len(left)]
         mult = rng.choice([0.0, 0.5, 1.0, 1.3], size=300)
-        limit = float(rng.uniform(0.0, 1.0))
+        limit = float(rng.uniform(0.0, 1.2))
         state = np.zeros(300, dtype=np.int8)
         state[rng.choice(300, size=20, replace=False)] = 2  # already scored: not candidates again
-        expected = sorted(e for e in range(300)
-                          if state[e] == 0 and mult[e] > 0
-                          and 0 < topk._partial(e, acc, left_out, index.starts, index.share, index.mode) * mult[e]
-                          and topk._partial(e, acc, left_out, index.starts, index.share, index.mode) * mult[e] >= limit)
-        found, most = topk._candidates(acc, left_out, index.reach * mult.max(), state, arrays, index.mode, mult, limit)
-        assert sorted(found.tolist()) == expected, trial
+        score = aggregate(exact, owner, share, mode) * mult
+        # Lower bounds met on the way raise the limit, never past the k-th best unscored expert's
+        # score (less the margin): every expert from there up must be found.
+        open_ = (state == 0) & (mult > 0)
+        k = 10
+        kth = np.sort(score[open_])[::-1][k - 1] if open_.sum() >= k else 0.0
+        must = {e for e in range(300) if open_[e] and 0 < score[e] and score[e] >= max(limit, kth - topk.MARGIN)}
+        found, most = topk._candidates(acc, topk._block_maxima(acc), left_out, norm_q, scaled, index.common, index.reach * mult.max(),
+                                       state, arrays, index.mode, mult, limit, k, topk.MARGIN)
+        assert must <= set(found.tolist()), trial
         assert np.all(most >= limit)
+        assert np.all(most >= score[found] - 1e-9)
+        assert not set(found.tolist()) & set(np.flatnonzero(state == 2).tolist())
+
+
+def test_common_rows_round_weights_up_by_less_than_a_255th_of_the_best():
+    rng = np.random.default_rng(8)
+    dense = (rng.random((70, 400)) * (rng.random((70, 400)) < 0.4)).astype(np.float32)
+    documents = sp.csr_matrix(dense)
+    index = PrunedIndex(documents, np.arange(70), np.ones(70), "mean")
+    offsets, ids, codes, scale, norms, block_norms, band, unit = index.common
+    common = np.argsort(-np.diff(documents.tocsc().indptr), kind="stable")[:topk.COMMON]
+    rebuilt = np.zeros((70, topk.COMMON))
+    for d in range(70):
+        rebuilt[d, ids[offsets[d]:offsets[d + 1]]] = codes[offsets[d]:offsets[d + 1]] * scale[ids[offsets[d]:offsets[d + 1]]]
+    real = dense[:, common].astype(np.float64)
+    assert np.all(rebuilt >= real * (1 - 1e-12))
+    assert np.all(rebuilt - real <= index.max_weight[common] / 255 + 1e-9)
+    assert np.all((rebuilt > 0) == (real > 0))
+    for b in range(len(topk.BANDS) - 1):
+        in_band = real[:, topk.BANDS[b]:topk.BANDS[b + 1]]
+        true = np.linalg.norm(in_band, axis=1)
+        assert np.all(norms[:, b] * unit[b] >= true)
+        assert np.all(norms[:, b] * unit[b] - true <= unit[b] * (1 + 1e-6))
+        assert unit[b] <= true.max() / 255 * (1 + 1e-5)
+    assert np.all(block_norms[4] == norms[64:70].max(axis=0))  # the ragged last block
 
 
 def test_terms_read_in_ranges_of_documents_sum_like_one_pass():

@@ -91,6 +91,7 @@ def index_megabytes(ranker: ExpertRanker) -> float:
     arrays = [ranker.documents_, ranker.documents_csc_]
     total = sum(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes for m in arrays)
     total += ranker.space_.idf.nbytes + ranker.space_.df.nbytes + ranker.space_.block_of_term.nbytes
+    total += sum(part.nbytes for part in ranker.pruned_.common)  # the common terms' compact rows
     return round(total / 2**20, 1)
 
 

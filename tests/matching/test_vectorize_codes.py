@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from expert_match.fixtures import read_fixture
 from expert_match.matching.analysis import Analyzer
 from expert_match.matching.vectorize import TermSpace, Weighting
+from expert_match.matching.vocabulary import CodedVocabulary
 
 TEXTS = [
     *(p["description"] for p in read_fixture("problems.json")[:60]),
@@ -62,3 +64,79 @@ def test_token_pipeline_equals_the_whole_text_steps(text):
     accented, folded = analyzer._pipeline(text)
     assert accented == reference
     assert folded == [_fold_token(t) for t in reference]
+
+
+def string_path(space: TermSpace, text: str) -> dict[int, float]:
+    """A text's known terms looked up one string at a time: the reference for the coded path."""
+    weights: dict[int, float] = {}
+    for block, terms in space.analyzer.terms(text).items():
+        for term, count in terms.items():
+            column = space.vocabulary.get(f"{block}|{term}")
+            if column is not None:
+                weights[column] = float(space.weighting.tf_weights(np.array([float(count)]))[0] * space.idf[column])
+    return weights
+
+
+def coded_path(space: TermSpace, text: str) -> dict[int, float]:
+    columns, weights = space._weighted_terms(text, ("a", "f"))
+    assert len(set(columns.tolist())) == len(columns)
+    return dict(zip(columns.tolist(), weights.tolist()))
+
+
+NEW = ["Blockchain zkrollup cho phường Hòa Khánh\nzkrollup", "máy chủ quantumx, zkrollup chữ ký số"]
+
+
+@pytest.mark.parametrize("accented", [False, True])
+def test_the_coded_vocabulary_finds_the_terms_the_strings_find_before_and_after_updates(accented):
+    space = TermSpace(Analyzer(ngram_max=2, stem=True, accented=accented), Weighting(tf="log"))
+    space.fit_transform(TEXTS)
+    assert isinstance(space.vocabulary, CodedVocabulary)
+    queries = TEXTS[:20] + TRICKY + NEW + ["", "\n\n", "zkrollup"]
+    for text in queries:
+        assert coded_path(space, text) == pytest.approx(string_path(space, text)), text
+    updated, _, _, _ = space.extended(NEW)
+    assert not isinstance(updated.vocabulary, CodedVocabulary)  # the new terms sit on top
+    new_columns = set(range(len(space.vocabulary), len(updated.vocabulary)))
+    assert {updated.term_text(c) for c in new_columns} >= {"zkrollup", "zkrollup cho"}
+    for text in queries:
+        expected = string_path(updated, text)
+        assert coded_path(updated, text) == pytest.approx(expected), text
+    assert set(coded_path(updated, NEW[1])) & new_columns  # a new word and its bigrams are found
+    assert "zkrollup" in updated.words("f") and "zkrollup" not in space.words("f")
+    assert "ky so" not in space.words("f") and "so" in space.words("f")
+
+
+def test_coded_terms_read_back_and_subset_keeps_their_order():
+    space = TermSpace(Analyzer(ngram_max=2), Weighting())
+    space.fit_transform(TEXTS[:10])
+    vocabulary = space.vocabulary
+    keys = list(vocabulary)
+    assert [vocabulary[key] for key in keys] == list(range(len(vocabulary)))
+    assert all(space.term_text(column) == key.split("|", 1)[1] for column, key in enumerate(keys))
+    keep = np.arange(0, len(vocabulary), 3)
+    smaller = vocabulary.subset(keep)
+    assert list(smaller) == [keys[i] for i in keep]
+    assert vocabulary.get("f|not-a-word-at-all") is None and "x|so" not in vocabulary
+
+
+def test_a_pickled_space_looks_terms_up_with_the_token_ids_it_was_fitted_with():
+    import pickle
+    import subprocess
+    import sys
+    import textwrap
+
+    space = TermSpace(Analyzer(ngram_max=2), Weighting())
+    space.fit_transform(TEXTS[:10])
+    text = TEXTS[3]
+    expected = coded_path(space, text)
+    # A fresh process has another token table (its ids are given in another order).
+    script = textwrap.dedent(f"""
+        import pickle, sys
+        from expert_match.matching.analysis import TOKEN_IDS
+        TOKEN_IDS.of(("zzz", "yyy", "xxx"))
+        space = pickle.loads(sys.stdin.buffer.read())
+        columns, weights = space._weighted_terms({text!r}, ("a", "f"))
+        print(repr(dict(zip(columns.tolist(), weights.tolist()))))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], input=pickle.dumps(space), capture_output=True, check=True)
+    assert eval(out.stdout.decode()) == pytest.approx(expected)

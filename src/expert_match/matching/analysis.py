@@ -84,7 +84,7 @@ class Analyzer:
         return _cached_tokens(self, text)
 
     def _tokens(self, text: str) -> tuple[list[str], list[str]]:
-        accented, folded = self._pipeline(text)
+        accented, folded = _cached_pipeline(self, text)
         return [t for t in accented if t != "\n"], [t for t in folded if t != "\n"]
 
     def _pipeline(self, text: str, *, accented: bool = True) -> tuple[list[str], list[str]]:
@@ -135,7 +135,7 @@ class Analyzer:
         cross a line break (lists such as skills and glossary expansions are one item per line).
         The whole text is tokenised at once and n-grams holding "\\n" are dropped, cheaper than a
         pass per line. ``TermSpace.fit_transform`` builds its n-grams from these streams directly."""
-        accented, folded = self._pipeline(text, accented=self.accented)
+        accented, folded = _cached_pipeline(self, text)
         streams = {FOLDED: folded}
         if self.accented:
             streams[ACCENTED] = accented
@@ -277,6 +277,13 @@ def _abbreviation(token: str) -> tuple[str, ...]:
 # 2,048: every filing's text passes through here (5-10 KB of tokens for a long ticket), and 8,192
 # of them grew each server process by some 60 MB over a soak; skill names and profile lines, the
 # entries worth keeping, are short.
+# A ticket's streams serve its tokens (glossary, speller) and its terms (the vector); callers
+# must not mutate them. 512 long tickets' streams take about 3 MB.
+@lru_cache(maxsize=512)
+def _cached_pipeline(analyzer: Analyzer, text: str) -> tuple[list[str], list[str]]:
+    return analyzer._pipeline(text)
+
+
 @lru_cache(maxsize=2048)
 def _cached_tokens(analyzer: Analyzer, text: str) -> tuple[list[str], list[str]]:
     return analyzer._tokens(text)

@@ -247,8 +247,7 @@ class ExpertRanker:
         size = len(self.space_.vocabulary)
         cached = self.__dict__.get("speller_")
         if cached is None or cached[0] != size:
-            words = (key[2:] for key in self.space_.vocabulary if key.startswith(FOLDED + "|") and " " not in key)
-            cached = (size, Speller(words))
+            cached = (size, Speller(self.space_.words(FOLDED)))
             self.__dict__["speller_"] = cached
         return cached[1]
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import copy
 from collections import ChainMap
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 import scipy.sparse as sp
 
 from expert_match.matching.analysis import ACCENTED, FOLDED, TOKEN_IDS, Analyzer
+from expert_match.matching.vocabulary import CodedVocabulary
 
 BLOCKS = (ACCENTED, FOLDED)
 
@@ -84,8 +86,11 @@ class TermSpace:
             mapped = new_column[cols]
             mask = mapped >= 0
             rows, cols, counts_array = rows[mask], mapped[mask], counts_array[mask]
-            keys = list(vocabulary)
-            vocabulary = {keys[old]: new for new, old in enumerate(keep.tolist())}
+            if isinstance(vocabulary, CodedVocabulary):
+                vocabulary = vocabulary.subset(keep)
+            else:
+                keys = list(vocabulary)
+                vocabulary = {keys[old]: new for new, old in enumerate(keep.tolist())}
             df, block_of_term = df[keep], block_of_term[keep]
         self.vocabulary = vocabulary
         n_terms = self.fitted_terms = len(vocabulary)
@@ -96,29 +101,34 @@ class TermSpace:
         self.idf = self.weighting.idf_weights(df, self.n_docs)
         return self._weigh(counts_matrix, (1.0, 1.0))
 
-    def _count_codes(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int], np.ndarray]:
+    def _count_codes(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, CodedVocabulary, np.ndarray]:
         """(row, column, count) of every term of every text, with uni- and bigrams counted as
         integer codes in numpy rather than as strings: a token gets an id, a bigram the code
         ``T + first * T + second``, and one sort counts them all. Only the distinct terms become
-        strings (the vocabulary)."""
+        codes are kept (the vocabulary), no string per term."""
         streams: dict[str, list[int]] = {b: [] for b in BLOCKS}
         lengths: dict[str, list[int]] = {b: [] for b in BLOCKS}
         for text in texts:
             for block, tokens in self.analyzer.id_streams(text).items():
                 streams[block].extend(tokens)
                 lengths[block].append(len(tokens))
-        vocabulary: dict[str, int] = {}
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         sizes = []
+        blocks: dict[str, np.ndarray] = {}
+        base = len(TOKEN_IDS.names)
+        offset = 0
         for block in BLOCKS:
             if not lengths[block]:
                 sizes.append(0)
                 continue
-            rows, codes, counts, names = _ngram_codes(streams[block], lengths[block], self.analyzer.ngram_max)
-            offset = len(vocabulary)
-            vocabulary.update({f"{block}|{name}": offset + i for i, name in enumerate(names)})
-            parts.append((rows, codes + offset, counts))
-            sizes.append(len(names))
+            rows, columns, counts, codes, base = _ngram_codes(streams[block], lengths[block], self.analyzer.ngram_max)
+            blocks[block] = codes
+            parts.append((rows, columns + offset, counts))
+            sizes.append(len(codes))
+            offset += len(codes)
+        # Both blocks' codes were made with the same base: no token is registered in between
+        # (the streams above registered them all), and the table only grows.
+        vocabulary = CodedVocabulary(base, blocks)
         if not parts:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, np.zeros(0), vocabulary, np.zeros(0, dtype=np.int8)
@@ -178,21 +188,92 @@ class TermSpace:
 
     def _weighted_terms(self, text: str, blocks: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Known terms of ``text`` as (columns, tf x idf), unnormalised."""
-        columns: list[int] = []
-        counts: list[int] = []
+        fitted, added = self._layers()
+        column_parts: list[np.ndarray] = []
+        count_parts: list[np.ndarray] = []
+        if fitted is not None:
+            for block, tokens in self.analyzer.streams(text).items():
+                if block in blocks and tokens:
+                    columns, counts = self._coded_terms(fitted, added, block, tokens)
+                    column_parts.append(columns)
+                    count_parts.append(counts)
+        else:
+            for block, terms in self.analyzer.terms(text).items():
+                if block in blocks and terms:
+                    columns, counts = self._string_terms(block, terms)
+                    column_parts.append(columns)
+                    count_parts.append(counts)
+        if not column_parts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        column_array = np.concatenate(column_parts) if len(column_parts) > 1 else column_parts[0]
+        counts = np.concatenate(count_parts) if len(count_parts) > 1 else count_parts[0]
+        return column_array, self.weighting.tf_weights(counts) * self.idf[column_array]
+
+    def _layers(self) -> tuple[CodedVocabulary | None, ChainMap | None]:
+        """The fitted coded vocabulary, if the fit made one, and the terms added since (None
+        when there are none)."""
         vocabulary = self.vocabulary
-        for block, terms in self.analyzer.terms(text).items():
-            if block not in blocks:
+        if isinstance(vocabulary, CodedVocabulary):
+            return vocabulary, None
+        if isinstance(vocabulary, ChainMap) and isinstance(vocabulary.maps[-1], CodedVocabulary):
+            return vocabulary.maps[-1], ChainMap(*vocabulary.maps[:-1])
+        return None, None
+
+    def _string_terms(self, block: str, terms: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray]:
+        """Columns and counts of known terms, looked up one string at a time."""
+        keys = map((block + "|").__add__, terms)
+        columns = np.fromiter(map(self.vocabulary.get, keys, repeat(-1)), dtype=np.int64, count=len(terms))
+        known = columns >= 0
+        return columns[known], np.fromiter(terms.values(), dtype=np.float64, count=len(terms))[known]
+
+    def _coded_terms(self, fitted: CodedVocabulary, added: ChainMap | None, block: str,
+                     tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Columns and counts of known terms, from the token stream's codes (the same terms as
+        the analyzer's n-grams: "\n" has id 0 and breaks them). Only the terms the fit lacks
+        become strings, when terms were added since."""
+        ids = np.fromiter(map(fitted.ids.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
+        codes, starts = fitted.stream_codes(ids, self.analyzer.ngram_max)
+        unique, inverse, counts = np.unique(codes, return_inverse=True, return_counts=True)
+        columns = fitted.columns(block, unique)
+        known = columns >= 0
+        columns, counts = columns[known], counts[known].astype(np.float64)
+        if not added:
+            return columns, counts
+        # Which unigram (codes first) and which bigram starting at each position the fit knows.
+        found = known[inverse]
+        is_word = np.arange(len(codes)) < np.count_nonzero((ids > 0) & (ids < fitted.base))
+        word_found = np.zeros(len(tokens), dtype=bool)
+        pair_found = np.zeros(len(tokens), dtype=bool)
+        word_found[starts[is_word & found]] = True
+        pair_found[starts[~is_word & found]] = True
+        missing: dict[str, int] = {}
+        for at, token in enumerate(tokens):
+            if token == "\n":
                 continue
-            prefix = block + "|"
-            for term, count in terms.items():
-                column = vocabulary.get(prefix + term)
-                if column is not None:
-                    columns.append(column)
-                    counts.append(count)
-        column_array = np.asarray(columns, dtype=np.int64)
-        weights = self.weighting.tf_weights(np.asarray(counts, dtype=np.float64)) * self.idf[column_array]
-        return column_array, weights
+            if not word_found[at]:
+                missing[token] = missing.get(token, 0) + 1
+            if (self.analyzer.ngram_max >= 2 and at + 1 < len(tokens) and tokens[at + 1] != "\n"
+                    and not pair_found[at]):
+                pair = f"{token} {tokens[at + 1]}"
+                missing[pair] = missing.get(pair, 0) + 1
+        more = [(column, count) for term, count in missing.items()
+                if (column := added.get(f"{block}|{term}")) is not None]
+        if not more:
+            return columns, counts
+        return (np.concatenate([columns, np.array([c for c, _ in more], dtype=np.int64)]),
+                np.concatenate([counts, np.array([n for _, n in more], dtype=np.float64)]))
+
+    def words(self, block: str) -> list[str]:
+        """The single words of ``block`` in the vocabulary (the speller's list)."""
+        fitted, added = self._layers()
+        prefix = block + "|"
+
+        def plain(keys: Iterable[str]) -> list[str]:
+            return [key[len(prefix):] for key in keys if key.startswith(prefix) and " " not in key]
+
+        if fitted is None:
+            return plain(self.vocabulary)
+        return fitted.words(block) + (plain(added) if added else [])
 
     def coverage(self, text: str, blocks: Sequence[str] = (FOLDED,)) -> float:
         """Share of the text's weight (L2) on terms the space knows, unknown terms weighing as
@@ -306,16 +387,21 @@ class TermSpace:
         return matrix
 
     def term_text(self, column: int) -> str:
+        fitted, _ = self._layers()
+        if fitted is not None and column < len(fitted):
+            return fitted.term(column)
         return self._terms_by_column()[column]
 
-    def _terms_by_column(self) -> list[str]:
+    def _terms_by_column(self) -> dict[int, str]:
+        """Column -> term for the string-keyed terms (with a coded fit, only those added since:
+        naming every fitted term would build hundreds of thousands of strings)."""
         cached = getattr(self, "_by_column", None)
-        if cached is None or len(cached) != len(self.vocabulary):
-            cached = [""] * len(self.vocabulary)
-            for key, column in self.vocabulary.items():
-                cached[column] = key.split("|", 1)[1]
+        if cached is None or cached[0] != len(self.vocabulary):
+            fitted, added = self._layers()
+            keyed = self.vocabulary if fitted is None else (added or {})
+            cached = (len(self.vocabulary), {column: key.split("|", 1)[1] for key, column in keyed.items()})
             self._by_column = cached
-        return cached
+        return cached[1]
 
 
 def aggregation_matrix(owner: Sequence[int], weights: Sequence[float], n_owners: int) -> sp.csr_matrix:
@@ -372,12 +458,13 @@ def _distinct(codes: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _ngram_codes(token_ids: list[int], lengths: list[int], ngram_max: int
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """Count the uni- (and bi-)grams of many token streams at once.
 
     ``token_ids`` is every document's stream of analyzer token ids, one after the other
     (``lengths`` says where each ends); id 0 ("\\n") breaks lines. Returns (document, term index,
-    count) per distinct pair and the term strings, bigrams as "first second".
+    count) per distinct pair, the terms' codes (ascending: a term's index is its rank) and the
+    code base (``CodedVocabulary``).
     """
     ids = np.array(token_ids, dtype=np.int64)
     distinct = TOKEN_IDS.names
@@ -408,7 +495,5 @@ def _ngram_codes(token_ids: list[int], lengths: list[int], ngram_max: int
         matrix = counted if matrix is None else matrix + counted
     assert matrix is not None
     doc_of_key = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(matrix.indptr))
-    names = [distinct[c] if c < n_tokens else f"{distinct[(c - n_tokens) // n_tokens]} {distinct[(c - n_tokens) % n_tokens]}"
-             for c in term_codes.tolist()]
     columns, counts = matrix.indices, matrix.data
-    return doc_of_key, columns.astype(np.int64), counts, names
+    return doc_of_key, columns.astype(np.int64), counts, term_codes.astype(np.int64), n_tokens

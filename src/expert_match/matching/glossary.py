@@ -30,7 +30,11 @@ class Glossary:
 
     def __init__(self, analyzer: Analyzer, skills: Iterable[SkillEvidence]) -> None:
         self.analyzer = analyzer
-        self._by_first: dict[bool, dict[str, list[tuple[tuple[str, ...], int]]]] = {True: {}, False: {}}
+        # One-word names by their word; longer ones by their first two words (indexed by the
+        # first word alone, a common word such as "so" or "he" started dozens of names, each
+        # compared at every occurrence: 0.1 ms per ticket).
+        self._singles: dict[bool, dict[str, list[int]]] = {True: {}, False: {}}
+        self._pairs: dict[bool, dict[tuple[str, str], list[tuple[tuple[str, ...], int]]]] = {True: {}, False: {}}
         self._names: list[tuple[str, ...]] = []
         seen: dict[tuple[str, tuple[str, ...]], int] = {}
         for skill in skills:
@@ -44,7 +48,10 @@ class Glossary:
                     words = tuple(words)
                     if not words or (len(words) == 1 and len(words[0]) < MIN_SINGLE_WORD):
                         continue
-                    self._by_first[accented].setdefault(words[0], []).append((words, index))
+                    if len(words) == 1:
+                        self._singles[accented].setdefault(words[0], []).append(index)
+                    else:
+                        self._pairs[accented].setdefault(words[:2], []).append((words, index))
 
     def __len__(self) -> int:
         return len(self._names)
@@ -52,12 +59,15 @@ class Glossary:
     def found(self, text: str) -> list[int]:
         accented = has_diacritics(text)
         words = self.analyzer.tokens(text)[0 if accented else 1]
-        table = self._by_first[accented]
+        singles, pairs = self._singles[accented], self._pairs[accented]
         hits: set[int] = set()
         for start, word in enumerate(words):
-            for name, index in table.get(word, ()):
-                if tuple(words[start : start + len(name)]) == name:
-                    hits.add(index)
+            if word in singles:
+                hits.update(singles[word])
+            if start + 1 < len(words):
+                for name, index in pairs.get((word, words[start + 1]), ()):
+                    if len(name) == 2 or tuple(words[start : start + len(name)]) == name:
+                        hits.add(index)
         return sorted(hits)
 
     def expand(self, text: str) -> str:

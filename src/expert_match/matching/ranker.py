@@ -230,6 +230,12 @@ class ExpertRanker:
     # -- scoring -----------------------------------------------------------------------------
     def query_vector(self, text: str) -> sp.csr_matrix:
         """The problem as a vector, on the blocks that suit how it was typed (``query_blocks``)."""
+        columns, weights = self.query_terms(text)
+        return sp.csr_matrix((weights, columns, np.array([0, len(columns)])),
+                             shape=(1, len(self.space_.vocabulary)))
+
+    def query_terms(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """``query_vector``'s columns and weights, without the sparse matrix (30 us)."""
         extra = [self.glossary_.expand(text)] if self.expand_skills else []
         if self.correct_typos:
             extra += self._speller().corrections(self.space_.analyzer.tokens(text)[1])
@@ -239,8 +245,8 @@ class ExpertRanker:
                 text = without_english_function_words(text)
             blocks = (FOLDED,)
         # float32 like the postings; built as such (a copy afterwards cost 20 us per problem).
-        return self.space_.query(text, blocks=blocks, extra="\n".join(extra),
-                                 extra_weight=self.expansion_weight, dtype=np.float32)
+        return self.space_.query_terms(text, blocks=blocks, extra="\n".join(extra),
+                                       extra_weight=self.expansion_weight, dtype=np.float32)
 
     def _speller(self) -> Speller:
         # Built on first use and again whenever updates have grown the vocabulary.
@@ -279,8 +285,7 @@ class ExpertRanker:
     def top_text(self, text: str, k: int = 10) -> list[int]:
         """Ids of the ``k`` experts most relevant to ``text`` by text alone (no filters), best
         first: what the matching benchmark times against other engines."""
-        query = self.query_vector(text)
-        found, _ = self.pruned_.top(query.indices, query.data, k)
+        found, _ = self.pruned_.top(*self.query_terms(text), k)
         return self.expert_ids_[found].tolist()
 
     def rank(

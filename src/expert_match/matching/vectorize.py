@@ -166,10 +166,19 @@ class TermSpace:
 
     def query(self, text: str, *, blocks: Sequence[str] = BLOCKS, extra: str = "",
               extra_weight: float = 0.5, dtype: type = np.float64) -> sp.csr_matrix:
-        """One problem as a 1-row vector: documents' weighting (tf x idf, each block to unit
-        length, then the query's block weights), built with plain numpy: a problem is ranked on
-        every request, and sparse-matrix plumbing cost more than the arithmetic. Unknown terms are
-        dropped (they match no expert); ``extra`` (expansions) counts ``extra_weight`` as much."""
+        """One problem as a 1-row vector (``query_terms`` as a sparse matrix)."""
+        columns, weights = self.query_terms(text, blocks=blocks, extra=extra, extra_weight=extra_weight,
+                                            dtype=dtype)
+        return sp.csr_matrix((weights, columns, np.array([0, len(columns)])),
+                             shape=(1, len(self.vocabulary)))
+
+    def query_terms(self, text: str, *, blocks: Sequence[str] = BLOCKS, extra: str = "",
+                    extra_weight: float = 0.5, dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
+        """One problem's (columns, weights), ascending by column: documents' weighting (tf x
+        idf, each block to unit length, then the query's block weights), built with plain numpy:
+        a problem is ranked on every request, and sparse-matrix plumbing cost more than the
+        arithmetic. Unknown terms are dropped (they match no expert); ``extra`` (expansions)
+        counts ``extra_weight`` as much."""
         columns, values = self._weighted_terms(text, blocks)
         if extra:
             more_columns, more_values = self._weighted_terms(extra, blocks)
@@ -183,8 +192,7 @@ class TermSpace:
             norm = float(np.sqrt(np.sum(summed[in_block] ** 2)))
             summed[in_block] = summed[in_block] * (weight / norm) if norm > 0 else 0.0
         keep = summed != 0
-        unique, summed = unique[keep], summed[keep].astype(dtype)
-        return sp.csr_matrix((summed, unique, np.array([0, len(unique)])), shape=(1, len(self.vocabulary)))
+        return unique[keep], summed[keep].astype(dtype)
 
     def _weighted_terms(self, text: str, blocks: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Known terms of ``text`` as (columns, tf x idf), unnormalised."""

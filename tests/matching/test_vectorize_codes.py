@@ -140,3 +140,17 @@ def test_a_pickled_space_looks_terms_up_with_the_token_ids_it_was_fitted_with():
     """)
     out = subprocess.run([sys.executable, "-c", script], input=pickle.dumps(space), capture_output=True, check=True)
     assert eval(out.stdout.decode()) == pytest.approx(expected)
+
+
+def test_find_through_the_directory_equals_a_plain_search():
+    from expert_match.matching.vocabulary import STEP, _find
+
+    rng = np.random.default_rng(3)
+    for size in (1, STEP - 1, STEP, STEP + 1, 10 * STEP + 7):
+        codes = np.unique(rng.integers(5, 10_000, size=size * 2))[:size].astype(np.int64)
+        directory = codes[::STEP].copy()
+        probes = np.concatenate([codes, codes + 1, codes - 1, [0, 4, 10_001, codes[-1] + 100]])
+        for code in probes.tolist():
+            at = int(np.searchsorted(codes, code))
+            expected = at if at < len(codes) and codes[at] == code else -1
+            assert _find(codes, directory, code) == expected, (size, code)

@@ -240,20 +240,13 @@ class TermSpace:
         the analyzer's n-grams: "\n" has id 0 and breaks them). Only the terms the fit lacks
         become strings, when terms were added since."""
         ids = np.fromiter(map(fitted.ids.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
-        codes, starts = fitted.stream_codes(ids, self.analyzer.ngram_max)
-        unique, inverse, counts = np.unique(codes, return_inverse=True, return_counts=True)
-        columns = fitted.columns(block, unique)
-        known = columns >= 0
-        columns, counts = columns[known], counts[known].astype(np.float64)
+        words, pairs = fitted.stream_columns(block, ids, self.analyzer.ngram_max)
+        found = np.concatenate([words[words >= 0], pairs[pairs >= 0]])
+        columns, counts = np.unique(found, return_counts=True)
+        counts = counts.astype(np.float64)
         if not added:
             return columns, counts
-        # Which unigram (codes first) and which bigram starting at each position the fit knows.
-        found = known[inverse]
-        is_word = np.arange(len(codes)) < np.count_nonzero((ids > 0) & (ids < fitted.base))
-        word_found = np.zeros(len(tokens), dtype=bool)
-        pair_found = np.zeros(len(tokens), dtype=bool)
-        word_found[starts[is_word & found]] = True
-        pair_found[starts[~is_word & found]] = True
+        word_found, pair_found = words >= 0, pairs >= 0
         missing: dict[str, int] = {}
         for at, token in enumerate(tokens):
             if token == "\n":

@@ -91,6 +91,8 @@ def test_bench_matching_prints_the_figures(capsys):
     assert figures["experts"] == 300
     assert figures["exact_top10"] is True
     assert figures["p50_ms"] <= figures["p99_ms"]
+    if figures["tantivy_p50_ms"] is not None:  # timed in turn with ours, ticket by ticket
+        assert figures["tantivy_ratio"] == round(figures["tantivy_p50_ms"] / figures["p50_ms_beside_tantivy"], 2)
 
 
 def test_scheduler_once_runs_a_pass_and_reports(cli_db, capsys):

@@ -154,3 +154,15 @@ def test_find_through_the_directory_equals_a_plain_search():
             at = int(np.searchsorted(codes, code))
             expected = at if at < len(codes) and codes[at] == code else -1
             assert _find(codes, directory, code) == expected, (size, code)
+
+
+def test_forget_texts_makes_the_next_analysis_start_again():
+    from expert_match.matching import analysis
+
+    analyzer = Analyzer()
+    text = "Lỗi CKS khi nộp DVCTT tại phường Hòa Cường"
+    first = analyzer.terms(text)
+    assert analyzer.terms(text) is first  # cached
+    analysis.forget_texts()
+    again = analyzer.terms(text)
+    assert again is not first and again == first

@@ -509,8 +509,6 @@ def _candidates(acc, best, left_out, norm_q, scaled, common, reach, state, index
     """
     rptr, ridx, rval, owner, share, starts, tie = index
     offsets, ids, codes, scale, norms, block_norms, band, unit = common
-    found = np.empty(len(starts) - 1, dtype=np.int64)
-    most = np.empty(len(found))
     low = (np.empty(k, dtype=np.int64), np.empty(k, dtype=np.int64), np.empty(k), np.empty(k))
     m, n_low = 0, 0
     # Below ``cut`` a document cannot lift its expert to ``limit``.
@@ -528,6 +526,8 @@ def _candidates(acc, best, left_out, norm_q, scaled, common, reach, state, index
             docs[kept] = d
             bound[kept] = acc[d] + added
             kept += 1
+    found = np.empty(kept, dtype=np.int64)  # at most one expert per document kept
+    most = np.empty(kept)
     owners = np.empty(kept, dtype=np.int64)
     for i in range(kept):
         owners[i] = owner[docs[i]]

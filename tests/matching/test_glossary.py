@@ -35,3 +35,17 @@ def test_found_equals_matching_every_name_at_every_position():
         assert found == naive_found(glossary, analyzer, text), text
         total += len(found)
     assert total > 20  # the texts do name skills
+
+
+def test_names_sharing_their_first_two_words_are_checked_in_full():
+    analyzer = Analyzer()
+    glossary = Glossary(analyzer, [
+        SkillEvidence("An toàn", ()), SkillEvidence("An toàn thông tin", ("ATTT",)),
+        SkillEvidence("An toàn thông tin mạng", ()), SkillEvidence("thông tin địa lý", ("GIS",)),
+    ])
+    texts = ["an toàn thông tin", "an toàn thông", "an toàn thông tin mạng lưới", "an toàn, thông tin mạng",
+             "thông tin địa", "hệ thống thông tin địa lý và an toàn", "an toan thong tin mang"]
+    for text in texts:
+        assert glossary.found(text) == naive_found(glossary, analyzer, text), text
+    assert glossary.found("an toàn thông") == [0]
+    assert glossary.found("an toàn thông tin mạng") == [0, 1, 2]

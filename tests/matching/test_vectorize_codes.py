@@ -166,3 +166,45 @@ def test_forget_texts_makes_the_next_analysis_start_again():
     analysis.forget_texts()
     again = analyzer.terms(text)
     assert again is not first and again == first
+
+
+def reference_normalized_sum(columns, values, block_of_term, weights):
+    """Summed per column, each block to unit length times its weight, zeros dropped (numpy)."""
+    unique, position = np.unique(columns, return_inverse=True)
+    summed = np.bincount(position, weights=values, minlength=len(unique))
+    block = block_of_term[unique]
+    for b, weight in enumerate(weights):
+        norm = np.sqrt(np.sum(summed[block == b] ** 2))
+        summed[block == b] = summed[block == b] * (weight / norm) if norm > 0 else 0.0
+    return unique[summed != 0], summed[summed != 0]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_query_is_summed_per_column_and_normalised_per_block(seed):
+    from expert_match.matching.vectorize import _normalized_sum
+
+    rng = np.random.default_rng(seed)
+    block_of_term = rng.integers(0, 2, 50).astype(np.int8)
+    n = int(rng.integers(0, 80))
+    columns = rng.integers(0, 50, n).astype(np.int64)  # repeats: the text and its expansions
+    values = rng.random(n) * (rng.random(n) > 0.1)  # some zeros
+    weights = [(0.5, 0.5), (0.0, 1.0), (1.0, 0.0)][seed % 3]
+    unique, summed = _normalized_sum(columns, values, block_of_term, *weights)
+    expected_columns, expected = reference_normalized_sum(columns, values, block_of_term, weights)
+    assert unique.tolist() == expected_columns.tolist()
+    assert summed == pytest.approx(expected, rel=1e-12)
+    for b, weight in enumerate(weights):  # each block used has length ``weight``
+        in_block = block_of_term[unique] == b
+        if in_block.any():
+            assert np.sqrt(np.sum(summed[in_block] ** 2)) == pytest.approx(weight)
+
+
+def test_stream_columns_are_counted_in_column_order():
+    from expert_match.matching.vocabulary import _count_columns
+
+    words = np.array([5, -1, 3, 5, 9, -1], dtype=np.int64)
+    pairs = np.array([-1, 7, 3, -1, -1, -1], dtype=np.int64)
+    columns, counts = _count_columns(words, pairs)
+    assert columns.tolist() == [3, 5, 7, 9] and counts.tolist() == [2.0, 2.0, 1.0, 1.0]
+    empty = np.full(3, -1, dtype=np.int64)
+    assert _count_columns(empty, empty)[0].tolist() == []

@@ -60,15 +60,33 @@ class Glossary:
         accented = has_diacritics(text)
         words = self.analyzer.tokens(text)[0 if accented else 1]
         singles, pairs = self._singles[accented], self._pairs[accented]
+        # Set intersections first (C-level): a ticket of 300 words names a handful of skills, and
+        # a loop over every word cost more than the rest of the ticket's analysis.
         hits: set[int] = set()
-        for start, word in enumerate(words):
-            if word in singles:
-                hits.update(singles[word])
-            if start + 1 < len(words):
-                for name, index in pairs.get((word, words[start + 1]), ()):
-                    if len(name) == 2 or tuple(words[start : start + len(name)]) == name:
-                        hits.add(index)
+        for word in singles.keys() & set(words):
+            hits.update(singles[word])
+        starts = pairs.keys() & set(zip(words, words[1:]))
+        longer = [pair for pair in starts if not self._two_words(pairs[pair], hits)]
+        if longer:
+            wanted = set(longer)
+            for start, pair in enumerate(zip(words, words[1:])):
+                if pair in wanted:
+                    for name, index in pairs[pair]:
+                        if tuple(words[start : start + len(name)]) == name:
+                            hits.add(index)
         return sorted(hits)
+
+    @staticmethod
+    def _two_words(names: list[tuple[tuple[str, ...], int]], hits: set[int]) -> bool:
+        """Adds the two-word names' entries to ``hits``; False when longer names need their
+        positions checked."""
+        complete = True
+        for name, index in names:
+            if len(name) == 2:
+                hits.add(index)
+            else:
+                complete = False
+        return complete
 
     def expand(self, text: str) -> str:
         """Every name of every entry ``text`` mentions, one per line ("" when none)."""

@@ -30,9 +30,11 @@ class Speller:
                 self._by_first.setdefault(word[0], []).append(word)
 
     def corrections(self, words: Iterable[str]) -> list[str]:
+        words = list(words)
+        unknown = set(words).difference(self.known)  # most words are known: skip them at C speed
         found = []
         for word in words:
-            if len(word) < MIN_LENGTH or word in self.known or not word.isalpha():
+            if word not in unknown or len(word) < MIN_LENGTH or not word.isalpha():
                 continue
             choices = [w for w in self._by_first.get(word[0], ()) if abs(len(w) - len(word)) <= 1]
             best = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=CUTOFF)

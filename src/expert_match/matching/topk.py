@@ -136,24 +136,36 @@ class PrunedIndex:
         weights = np.asarray(weights, dtype=np.float32)
         if k <= 0 or n_experts == 0 or len(columns) == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        bound = weights * self.max_weight[columns]
-        # Most selective first: much bound for few postings. Left out from the end.
-        df = self.column_starts[columns + 1] - self.column_starts[columns]
-        order = np.argsort(df / np.maximum(bound, 1e-30), kind="stable")
-        columns, weights = columns[order], weights[order]
+        columns, weights, bound, common_id = _selective_first(columns, weights, self.max_weight, self.column_starts,
+                                                              self.common_terms, self.common_ids)
         rows, by_term = self.rows, self.columns
         index = (self.row_starts, rows.indices, rows.data, self.owner, self.share, self.starts, self.tie)
-        return _top(columns, weights, bound[order].astype(np.float64), self.common_id(columns),
+        return _top(columns, weights, bound, common_id,
                     self.column_starts, by_term.indices, by_term.data, index, self.common, multipliers,
                     self.reach * highest, self.mode, int(min(k, n_experts)), rows.shape[1],
                     SEED_POSTINGS, SEEDS_PER_K, RESCORED, COMMON_SHARE, MARGIN, CHUNK)
 
-    def common_id(self, columns: np.ndarray) -> np.ndarray:
-        """Each term's common-term id, -1 for a term that is not common."""
-        if len(self.common_terms) == 0:
-            return np.full(len(columns), -1, dtype=np.int64)
-        at = np.minimum(np.searchsorted(self.common_terms, columns), len(self.common_terms) - 1)
-        return np.where(self.common_terms[at] == columns, self.common_ids[at], -1)
+
+@nb.njit(cache=True, nogil=True)
+def _selective_first(columns, weights, max_weight, column_starts, common_terms, common_ids):
+    """The query's terms, most selective first (much bound for few postings; the kernel leaves
+    terms out from the end), with each one's bound and common-term id (-1 when not common).
+    One compiled call: a dozen numpy calls on a few hundred terms cost 50 us per query."""
+    n = len(columns)
+    bound = np.empty(n)
+    selectivity = np.empty(n)
+    for i in range(n):
+        bound[i] = np.float32(weights[i] * max_weight[columns[i]])  # as float32 arithmetic gave
+        df = column_starts[columns[i] + 1] - column_starts[columns[i]]
+        selectivity[i] = df / max(np.float32(bound[i]), np.float32(1e-30))
+    order = np.argsort(selectivity, kind="mergesort")  # stable: ties keep column order
+    common_id = np.full(n, -1, dtype=np.int64)
+    for i in range(n):
+        if len(common_terms):
+            at = min(np.searchsorted(common_terms, columns[order[i]]), len(common_terms) - 1)
+            if common_terms[at] == columns[order[i]]:
+                common_id[i] = common_ids[at]
+    return columns[order], weights[order], bound[order], common_id
 
 
 @nb.njit(cache=True, nogil=True)

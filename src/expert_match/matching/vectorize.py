@@ -14,11 +14,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 
+import numba as nb
 import numpy as np
 import scipy.sparse as sp
 
 from expert_match.matching.analysis import ACCENTED, FOLDED, TOKEN_IDS, Analyzer
-from expert_match.matching.vocabulary import CodedVocabulary
+from expert_match.matching.vocabulary import CodedVocabulary, _count_columns
 
 BLOCKS = (ACCENTED, FOLDED)
 
@@ -184,15 +185,9 @@ class TermSpace:
             more_columns, more_values = self._weighted_terms(extra, blocks)
             columns = np.concatenate([columns, more_columns])
             values = np.concatenate([values, extra_weight * more_values])
-        unique, position = np.unique(columns, return_inverse=True)
-        summed = np.bincount(position, weights=values, minlength=len(unique))
-        block = self.block_of_term[unique]
-        for b, weight in enumerate(self.query_block_weights(blocks)):
-            in_block = block == b
-            norm = float(np.sqrt(np.sum(summed[in_block] ** 2)))
-            summed[in_block] = summed[in_block] * (weight / norm) if norm > 0 else 0.0
-        keep = summed != 0
-        return unique[keep], summed[keep].astype(dtype)
+        accented, folded = self.query_block_weights(blocks)
+        unique, summed = _normalized_sum(columns, values, self.block_of_term, accented, folded)
+        return unique, summed.astype(dtype)
 
     def _weighted_terms(self, text: str, blocks: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Known terms of ``text`` as (columns, tf x idf), unnormalised."""
@@ -240,12 +235,10 @@ class TermSpace:
         the analyzer's n-grams: "\n" has id 0 and breaks them). Only the terms the fit lacks
         become strings, when terms were added since."""
         ids = np.fromiter(map(fitted.ids.get, tokens, repeat(-1)), dtype=np.int64, count=len(tokens))
-        words, pairs = fitted.stream_columns(block, ids, self.analyzer.ngram_max)
-        found = np.concatenate([words[words >= 0], pairs[pairs >= 0]])
-        columns, counts = np.unique(found, return_counts=True)
-        counts = counts.astype(np.float64)
         if not added:
-            return columns, counts
+            return fitted.stream_counts(block, ids, self.analyzer.ngram_max)
+        words, pairs = fitted.stream_columns(block, ids, self.analyzer.ngram_max)
+        columns, counts = _count_columns(words, pairs)
         word_found, pair_found = words >= 0, pairs >= 0
         missing: dict[str, int] = {}
         for at, token in enumerate(tokens):
@@ -498,3 +491,33 @@ def _ngram_codes(token_ids: list[int], lengths: list[int], ngram_max: int
     doc_of_key = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(matrix.indptr))
     columns, counts = matrix.indices, matrix.data
     return doc_of_key, columns.astype(np.int64), counts, term_codes.astype(np.int64), n_tokens
+
+
+@nb.njit(cache=True, nogil=True)
+def _normalized_sum(columns, values, block_of_term, accented_weight, folded_weight):
+    """Values summed per column (columns ascending), each block scaled to unit length times its
+    weight, zeros dropped: a query's last step in one compiled call instead of a dozen numpy
+    calls on a few hundred terms."""
+    order = np.argsort(columns, kind="mergesort")
+    unique = np.empty(len(columns), dtype=np.int64)
+    summed = np.zeros(len(columns), dtype=np.float64)
+    n = 0
+    for i in order:
+        if n == 0 or unique[n - 1] != columns[i]:
+            unique[n] = columns[i]
+            n += 1
+        summed[n - 1] += values[i]
+    squares = np.zeros(2)
+    for i in range(n):
+        squares[block_of_term[unique[i]]] += summed[i] * summed[i]
+    scale = np.zeros(2)
+    for b, weight in enumerate((accented_weight, folded_weight)):
+        scale[b] = weight / np.sqrt(squares[b]) if squares[b] > 0 else 0.0
+    kept = 0
+    for i in range(n):
+        value = summed[i] * scale[block_of_term[unique[i]]]
+        if value != 0:
+            unique[kept] = unique[i]
+            summed[kept] = value
+            kept += 1
+    return unique[:kept], summed[:kept]

@@ -221,3 +221,13 @@ def test_ranker_top_text_equals_full_scoring_on_synthetic_tickets():
     ranker = ExpertRanker().fit(data.experts)
     for text in data.tickets:
         assert ranker.top_text(text) == top_k(brute_force_scores(ranker, text), ranker.expert_ids_)
+
+
+def test_index_arrays_are_seen_unsigned_without_a_copy():
+    from expert_match.matching.topk import _unsigned
+
+    for dtype, unsigned in ((np.int32, np.uint32), (np.int64, np.uint64)):
+        indices = np.array([0, 7, 2**31 - 1], dtype=dtype)
+        view = _unsigned(indices)
+        assert view.dtype == unsigned and np.shares_memory(view, indices)
+        assert view.tolist() == indices.tolist()

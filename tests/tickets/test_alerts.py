@@ -135,7 +135,7 @@ def test_tickets_store_their_instants_and_the_queues_agree_with_the_replay(netwo
             now = local_time(2026, 11, 23, 8, 0) + timedelta(hours=hours)
             assert alert_states(session, desk, briefs, now) == alert_states(session, desk, replay, now)
         found = queues(session, desk, local_time(2026, 12, 10, 9, 0))
-    assert {t.id for t in found.breached} == {b.id for b in briefs}
+    assert {t.id for t in found.sections["breached"].briefs} == {b.id for b in briefs}
 
 
 def test_the_scheduler_fills_in_tickets_without_instants(network, clock, database):
@@ -149,7 +149,7 @@ def test_the_scheduler_fills_in_tickets_without_instants(network, clock, databas
     with database.reader() as session:
         assert TicketRepository(session).stale_alerts(OPEN_STATES, alert_basis(desk.calendar), 10) == ids
         # Meanwhile the queues replay those tickets' histories.
-        assert {t.id for t in queues(session, desk, local_time(2026, 12, 10, 9, 0)).breached} == set(ids)
+        assert {t.id for t in queues(session, desk, local_time(2026, 12, 10, 9, 0)).sections["breached"].briefs} == set(ids)
     later = local_time(2026, 11, 24, 8, 0)
     assert run_once(database, desk, later).alerts_refreshed == len(ids)
     with database.reader() as session:

@@ -332,13 +332,14 @@ class CoordinationController(Controller):
                limit: Annotated[int, QueryParameter(ge=1, le=200, description="Tickets per queue and experts "
                                                                              "listed (totals count all)")] = 50,
                ) -> QueuesRead:
-        found = queues.queues(db_session, desk, now, loads_limit=limit)
-        lists = {name: getattr(found, name) for name in ("unassigned", "needs_attention", "at_risk", "breached")}
+        found = queues.queues(db_session, desk, now, limit=limit, loads_limit=limit)
         # Only the first ``limit`` of each queue is sent: a city's open tickets with their full
         # text and every expert's load made a multi-megabyte answer that took seconds to build.
-        shown = {name: ticket_reads(db_session, desk, staff, queues.shown(db_session, briefs[:limit]), now)
-                 for name, briefs in lists.items()}
-        return QueuesRead(**shown, totals={name: len(briefs) for name, briefs in lists.items()},
+        # A ticket in two sections (new and at risk) is read once.
+        briefs = {b.id: b for section in found.sections.values() for b in section.briefs}
+        reads = {t.id: t for t in ticket_reads(db_session, desk, staff, queues.shown(db_session, list(briefs.values())), now)}
+        shown = {name: [reads[b.id] for b in section.briefs if b.id in reads] for name, section in found.sections.items()}
+        return QueuesRead(**shown, totals={name: section.total for name, section in found.sections.items()},
                           by_district=found.by_district, by_category=found.by_category,
                           expert_loads=[LoadRead(expert_id=x.expert_id, name=x.name, load=x.load, capacity=x.capacity)
                                         for x in found.loads])

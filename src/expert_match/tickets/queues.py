@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -12,9 +13,10 @@ from sqlalchemy.orm import Session
 from expert_match.experts.repository import ExpertRepository
 from expert_match.tickets.desk import Desk
 from expert_match.tickets.models import Ticket
-from expert_match.tickets.repository import Scope, TicketBrief, TicketFilter, TicketRepository
+from expert_match.tickets.repository import (PRIORITY_RANK, QueueFilter, Scope, TicketBrief, TicketFilter,
+                                             TicketRepository)
 from expert_match.tickets.service import targets_of
-from expert_match.tickets.sla import Alerts, TargetName, TargetState, alert_basis, queue_state
+from expert_match.tickets.sla import Alerts, Priority, TargetName, TargetState, alert_basis, queue_state
 from expert_match.tickets.states import OPEN_STATES, TicketStatus
 from expert_match.tickets.workflow import history
 from expert_match.timeutil import CITY_TIME
@@ -31,32 +33,66 @@ class Load:
 
 
 @dataclass(frozen=True, slots=True)
+class Section:
+    briefs: list[TicketBrief]  # the first ``limit`` in the chosen order; pages load them (``shown``)
+    total: int  # every ticket in the section
+
+
+SECTIONS = ("unassigned", "needs_attention", "at_risk", "breached")
+_BY_STATUS = {"unassigned": (TicketStatus.NEW, TicketStatus.MATCHING),
+              "needs_attention": (TicketStatus.NEEDS_ATTENTION,)}
+_BY_ALERT = {"at_risk": TargetState.AT_RISK, "breached": TargetState.BREACHED}
+
+
+@dataclass(frozen=True, slots=True)
 class Queues:
-    # Briefs, oldest first: the pages load the tickets they show (``shown``).
-    unassigned: list[TicketBrief]  # new or matching
-    needs_attention: list[TicketBrief]
-    at_risk: list[TicketBrief]  # a running target with under a quarter left
-    breached: list[TicketBrief]
-    by_district: dict[str, int]
+    sections: dict[str, Section]  # SECTIONS: new or matching, needs attention, at risk, breached
+    by_district: dict[str, int]  # every open ticket, whatever the filter
     by_category: dict[str, int]
     loads: list[Load]  # most loaded (relative to capacity) first
 
 
-def queues(session: Session, desk: Desk, now: datetime, *, loads_limit: int | None = None) -> Queues:
+def queues(session: Session, desk: Desk, now: datetime, *, limit: int = 50, loads_limit: int | None = None,
+           chosen: QueueFilter = QueueFilter()) -> Queues:
+    """The coordinators' queues at ``now``: each section's first ``limit`` tickets (filtered and
+    ordered by ``chosen``) and its size, counted and cut by the database. Reading every open
+    ticket to sort it here made a queue's cost grow with the city's backlog (at 1,000 open
+    tickets, half of each request). Tickets whose alert instants are stale are replayed and
+    merged in (``alert_states``)."""
     repo = TicketRepository(session)
-    open_tickets = repo.open_briefs(OPEN_STATES)
-    state = alert_states(session, desk, open_tickets, now)
-    at_risk = [t for t in open_tickets if state[t.id] == TargetState.AT_RISK]
-    breached = [t for t in open_tickets if state[t.id] == TargetState.BREACHED]
-    loads = most_loaded(session, repo.loads(), loads_limit)
+    basis = alert_basis(desk.calendar)
+    stale = repo.open_briefs(OPEN_STATES, stale_for=basis, chosen=chosen)
+    state = alert_states(session, desk, stale, now) if stale else {}
+    sections = {name: Section(*repo.queue_section(statuses, chosen, limit)) for name, statuses in _BY_STATUS.items()}
+    for name, wanted in _BY_ALERT.items():
+        briefs, total = repo.queue_section(OPEN_STATES, chosen, limit, alert=name, now=now, basis=basis)
+        replayed = [b for b in stale if state[b.id] == wanted]
+        if replayed:
+            reverse = chosen.order == "newest"
+            briefs = sorted(briefs + replayed, key=_order_key(chosen.order), reverse=reverse)[:limit]
+        sections[name] = Section(briefs, total + len(replayed))
     return Queues(
-        unassigned=[t for t in open_tickets if t.status in (TicketStatus.NEW, TicketStatus.MATCHING)],
-        needs_attention=[t for t in open_tickets if t.status == TicketStatus.NEEDS_ATTENTION],
-        at_risk=at_risk, breached=breached,
-        by_district=dict(sorted(Counter(t.district_code or "unknown" for t in open_tickets).items())),
-        by_category=dict(sorted(Counter(t.category or "uncategorised" for t in open_tickets).items())),
-        loads=loads,
+        sections=sections,
+        by_district=_named_counts(repo.open_counts(OPEN_STATES, "district_code"), "unknown"),
+        by_category=_named_counts(repo.open_counts(OPEN_STATES, "category"), "uncategorised"),
+        loads=expert_loads(session, loads_limit),
     )
+
+
+def _order_key(order: str) -> Callable[[TicketBrief], tuple]:
+    """``QueueFilter.order`` in Python, for merging replayed tickets into a section."""
+    if order in ("oldest", "newest"):
+        return lambda t: (t.created_at, t.id)
+    if order == "priority":
+        return lambda t: (PRIORITY_RANK[Priority(t.priority)], t.created_at, t.id)
+    return lambda t: (t.id,)
+
+
+def _named_counts(counts: dict[str | None, int], missing: str) -> dict[str, int]:
+    named: Counter[str] = Counter()
+    for key, count in counts.items():
+        named[key or missing] += count
+    return dict(sorted(named.items()))
 
 
 def alert_states(session: Session, desk: Desk, briefs: list[TicketBrief], now: datetime) -> dict[int, TargetState | None]:
@@ -77,22 +113,9 @@ def shown(session: Session, briefs: list[TicketBrief]) -> list[Ticket]:
 
 
 def expert_loads(session: Session, limit: int | None = None) -> list[Load]:
-    return most_loaded(session, TicketRepository(session).loads(), limit)
-
-
-def most_loaded(session: Session, counts: dict[int, int], limit: int | None) -> list[Load]:
     """Active experts, most loaded relative to capacity first (no capacity counts as full), then
-    by id. With ``limit``, only the experts who can be among the first ``limit`` are read: the
-    busy ones, those with no capacity, and the first ``limit`` by id (a city has thousands)."""
-    experts = ExpertRepository(session)
-    if limit is None:
-        rows = experts.capacities()
-    else:
-        rows = list({row[0]: row for row in [*experts.capacities(ids=counts), *experts.capacities(no_capacity=True),
-                                            *experts.capacities(first=limit + len(counts))]}.values())
-    loads = [Load(i, name, counts.get(i, 0), capacity) for i, name, capacity in rows]
-    loads.sort(key=lambda x: (-(x.load / x.capacity if x.capacity else 1.0), x.expert_id))
-    return loads[:limit]
+    by id; the first ``limit``."""
+    return [Load(*row) for row in TicketRepository(session).most_loaded(limit)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,10 +7,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, exists, func, or_, select, update
+from sqlalchemy import Float, Select, bindparam, case, cast, exists, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from expert_match.db.paging import Window, fetch_page, order_clauses
+from expert_match.experts.models import ExpertProfile
+from expert_match.orgs.models import User
 from expert_match.tickets.models import Feedback, MatchRun, Offer, OfferState, Ticket, TicketAccess, TicketEvent
 from expert_match.tickets.sla import Priority
 from expert_match.tickets.states import WORKING_STATES, TicketStatus
@@ -39,6 +41,41 @@ class TicketFilter:
     org_id: int | None = None
     assigned_expert_id: int | None = None
     query: str | None = None  # folded text
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    """Which open tickets a queue section lists, and in what order: "id", "oldest" (filed
+    first), "newest" or "priority" (urgent first, then oldest). Ties go to the ticket id."""
+
+    district_code: str | None = None
+    category: str | None = None
+    order: str = "id"
+
+
+QUEUE_ORDERS = ("id", "oldest", "newest", "priority")
+PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
+_BRIEF_COLUMNS = (Ticket.id, Ticket.status, Ticket.priority, Ticket.district_code, Ticket.category,
+                  Ticket.created_at, Ticket.alert_at_risk, Ticket.alert_breach, Ticket.alert_basis)
+
+
+def _queue_order(order: str) -> tuple:
+    if order == "oldest":
+        return (Ticket.created_at, Ticket.id)
+    if order == "newest":
+        return (Ticket.created_at.desc(), Ticket.id.desc())
+    if order == "priority":
+        return (case(PRIORITY_RANK, value=Ticket.priority), Ticket.created_at, Ticket.id)
+    return (Ticket.id,)
+
+
+def _queue_conditions(statuses: Iterable[TicketStatus], chosen: QueueFilter) -> list:
+    conditions = [Ticket.status.in_(list(statuses))]
+    if chosen.district_code is not None:
+        conditions.append(Ticket.district_code == chosen.district_code)
+    if chosen.category is not None:
+        conditions.append(Ticket.category == chosen.category)
+    return conditions
 
 
 SORT_COLUMNS = {"id": Ticket.id, "created_at": Ticket.created_at, "updated_at": Ticket.updated_at,
@@ -132,12 +169,57 @@ class TicketRepository:
         found = {t.id: t for t in self.session.scalars(query)}
         return [found[i] for i in ticket_ids if i in found]
 
-    def open_briefs(self, statuses: Iterable[TicketStatus]) -> list[TicketBrief]:
-        """What the queues need of every open ticket, without its text (thousands of them)."""
-        query = (select(Ticket.id, Ticket.status, Ticket.priority, Ticket.district_code, Ticket.category,
-                        Ticket.created_at, Ticket.alert_at_risk, Ticket.alert_breach, Ticket.alert_basis)
-                 .where(Ticket.status.in_(list(statuses))).order_by(Ticket.id))
+    def open_briefs(self, statuses: Iterable[TicketStatus], *, stale_for: str | None = None,
+                    chosen: QueueFilter = QueueFilter()) -> list[TicketBrief]:
+        """What the queues need of every open ticket, without its text (thousands of them); with
+        ``stale_for``, only those whose alert instants were computed on another calendar basis,
+        or never (the scheduler fills them in, so there are few)."""
+        conditions = _queue_conditions(statuses, chosen)
+        if stale_for is not None:
+            conditions.append(or_(Ticket.alert_basis.is_(None), Ticket.alert_basis != stale_for))
+        query = select(*_BRIEF_COLUMNS).where(*conditions).order_by(Ticket.id)
         return [TicketBrief(*row) for row in self.session.execute(query)]
+
+    def queue_section(self, statuses: Iterable[TicketStatus], chosen: QueueFilter, limit: int, *,
+                      alert: str | None = None, now: datetime | None = None,
+                      basis: str | None = None) -> tuple[list[TicketBrief], int]:
+        """The first ``limit`` open tickets of a queue in the chosen order, and how many it holds.
+        ``alert`` ("at_risk" or "breached") keeps the tickets whose stored instants, computed on
+        ``basis``, put them there at ``now`` (as ``sla.Alerts.state``); stale ones are the
+        caller's to replay."""
+        conditions = _queue_conditions(statuses, chosen)
+        if alert is not None:
+            conditions.append(Ticket.alert_basis == basis)
+            if alert == "breached":
+                conditions.append(Ticket.alert_breach <= now)
+            else:
+                conditions += [Ticket.alert_at_risk <= now, or_(Ticket.alert_breach.is_(None), Ticket.alert_breach > now)]
+        total = self.session.scalar(select(func.count()).select_from(Ticket).where(*conditions))
+        query = select(*_BRIEF_COLUMNS).where(*conditions).order_by(*_queue_order(chosen.order)).limit(limit)
+        return [TicketBrief(*row) for row in self.session.execute(query)], int(total or 0)
+
+    def open_counts(self, statuses: Iterable[TicketStatus], by: str) -> dict[str | None, int]:
+        """Open tickets per district code or category (``by``), None for those without one."""
+        column = {"district_code": Ticket.district_code, "category": Ticket.category}[by]
+        query = select(column, func.count()).where(Ticket.status.in_(list(statuses))).group_by(column)
+        return {key: int(count) for key, count in self.session.execute(query)}
+
+    def most_loaded(self, limit: int | None) -> list[tuple[int, str, int, int]]:
+        """(expert id, name, active tickets, capacity) of active experts, most loaded relative to
+        capacity first (no capacity counts as full), then by id; the first ``limit``. Sorted by
+        the database: a city has thousands of experts and the desk shows a few."""
+        counts = (select(Ticket.assigned_expert_id.label("expert_id"), func.count().label("load"))
+                  .where(Ticket.status.in_(list(WORKING_STATES)), Ticket.assigned_expert_id.is_not(None))
+                  .group_by(Ticket.assigned_expert_id).subquery())
+        load = func.coalesce(counts.c.load, 0)
+        share = case((ExpertProfile.capacity > 0, cast(load, Float) / ExpertProfile.capacity), else_=1.0)
+        query = (select(ExpertProfile.id, User.display_name, load, ExpertProfile.capacity)
+                 .join(User, User.id == ExpertProfile.user_id)
+                 .outerjoin(counts, counts.c.expert_id == ExpertProfile.id)
+                 .where(ExpertProfile.active.is_(True)).order_by(share.desc(), ExpertProfile.id))
+        if limit is not None:
+            query = query.limit(limit)
+        return [(int(i), str(n), int(x), int(c)) for i, n, x, c in self.session.execute(query)]
 
     def stale_alerts(self, statuses: Iterable[TicketStatus], basis: str, limit: int) -> list[int]:
         """Tickets whose alert instants were computed on another calendar, or never."""

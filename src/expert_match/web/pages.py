@@ -34,7 +34,7 @@ from expert_match.settings import Settings
 from expert_match.tickets import offers, queues, service, thread, workflow
 from expert_match.tickets.desk import Desk
 from expert_match.tickets.models import OfferState, Ticket
-from expert_match.tickets.repository import TicketBrief, TicketFilter, TicketRepository
+from expert_match.tickets.repository import QueueFilter, TicketFilter, TicketRepository
 from expert_match.tickets.schemas import FeedbackCreate, PostCreate, TicketCreate
 from expert_match.tickets.sla import Priority
 from expert_match.tickets.states import TicketStatus
@@ -54,7 +54,6 @@ PRIORITIES = tuple(p.value for p in Priority)
 LIST_SORTS = ("-created_at", "created_at", "-updated_at", "status")
 DESK_SORTS = ("oldest", "newest", "priority")
 DESK_ROWS = 100
-PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 # Filters arrive from GET forms, where "any" is an empty string: parsed here, not by the framework.
 Choice = Annotated[str | None, QueryParameter(max_length=120)]
 
@@ -347,19 +346,11 @@ class DeskPages(Controller):
         code = district_code(district) if district else None
         wanted = one_of(category, CATEGORIES, "category")
         order = one_of(sort, DESK_SORTS, "sort") or "oldest"
-        found = queues.queues(db_session, desk, now, loads_limit=30)
-
-        def chosen(briefs: list[TicketBrief]) -> list[TicketBrief]:
-            kept = [t for t in briefs if (code is None or t.district_code == code)
-                    and (wanted is None or t.category == wanted)]
-            if order == "priority":
-                return sorted(kept, key=lambda t: (PRIORITY_RANK[t.priority.value], t.created_at, t.id))
-            return sorted(kept, key=lambda t: (t.created_at, t.id), reverse=order == "newest")
-
         # A section shows its first DESK_ROWS tickets and says how many there are in all.
-        kept = {name: chosen(getattr(found, name)) for name in ("unassigned", "needs_attention", "at_risk", "breached")}
-        sections = [(name, ticket_view(db_session, desk, visitor, queues.shown(db_session, rows[:DESK_ROWS]), now),
-                     len(rows)) for name, rows in kept.items()]
+        found = queues.queues(db_session, desk, now, limit=DESK_ROWS, loads_limit=30,
+                              chosen=QueueFilter(district_code=code, category=wanted, order=order))
+        sections = [(name, ticket_view(db_session, desk, visitor, queues.shown(db_session, section.briefs), now),
+                     section.total) for name, section in found.sections.items()]
         return show(visitor, "desk.html", sections=sections, by_district=found.by_district,
                     by_category=found.by_category, loads=found.loads,
                     district_names={c: name for c, name in districts()}, districts=districts(),

@@ -75,3 +75,24 @@ def test_a_failing_dependency_ends_the_transaction_at_once(parallel_network, met
         gc.enable()
     # And the next write goes through at once (it used to wait for the collector).
     assert file(parallel_network)["ticket"]["id"]
+
+
+def test_only_an_experts_read_looks_up_the_pending_offers(parallel_network, database):
+    client = parallel_network.client
+    ticket_id = file(parallel_network)["ticket"]["id"]
+    offer = client.get(f"/api/v1/tickets/{ticket_id}/offers", headers=parallel_network.admin).json()[0]
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        as_requester = client.get(f"/api/v1/tickets/{ticket_id}", headers=parallel_network.requester).json()
+        by_requester = list(statements)
+        statements.clear()
+        as_expert = client.get(f"/api/v1/tickets/{ticket_id}", headers=parallel_network.as_expert(offer["expert_id"]))
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
+    assert not any("FROM offers" in s for s in by_requester) and "accept_offer" not in as_requester["actions"]
+    assert any("FROM offers" in s for s in statements) and "accept_offer" in as_expert.json()["actions"]

@@ -205,7 +205,11 @@ def targets_of(desk: Desk, ticket: Ticket | TicketBrief, past: History, now: dat
 
 
 def caller_actions(session: Session, caller: Caller, tickets: list[Ticket]) -> dict[int, list[TicketAction]]:
-    """What the caller may do on each ticket now; the pending offers of a whole page in one query."""
+    """What the caller may do on each ticket now; the pending offers of a whole page in one query,
+    read only for an expert (nobody else's actions depend on them: a requester's ticket read
+    made that query for nothing)."""
+    if caller.expert_id is None:
+        return {t.id: actions_for(t.status, actors_of(caller, t)) for t in tickets}
     offered = TicketRepository(session).pending_experts([t.id for t in tickets])
     return {t.id: actions_for(t.status, actors_of(caller, t, offered.get(t.id, set()))) for t in tickets}
 

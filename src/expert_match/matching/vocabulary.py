@@ -134,12 +134,7 @@ class CodedVocabulary(Mapping[str, int]):
         """The known terms of a token-id stream as (columns ascending, counts): what
         ``stream_columns`` finds, counted in the same compiled call (numpy's ``unique`` on a
         few hundred columns cost more than finding them)."""
-        codes = self.blocks.get(block)
-        if codes is None or len(codes) == 0:
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        words, pairs = _stream_columns(token_ids, self.base, ngram_max >= 2, codes, self.directories[block],
-                                       self.offsets[block])
-        return _count_columns(words, pairs)
+        return _count_columns(*self.stream_columns(block, token_ids, ngram_max))
 
     def subset(self, keep: np.ndarray) -> CodedVocabulary:
         """Only the columns in ``keep`` (ascending), numbered again from 0 in the same order."""

@@ -38,7 +38,6 @@ class Section:
     total: int  # every ticket in the section
 
 
-SECTIONS = ("unassigned", "needs_attention", "at_risk", "breached")
 _BY_STATUS = {"unassigned": (TicketStatus.NEW, TicketStatus.MATCHING),
               "needs_attention": (TicketStatus.NEEDS_ATTENTION,)}
 _BY_ALERT = {"at_risk": TargetState.AT_RISK, "breached": TargetState.BREACHED}
@@ -46,7 +45,7 @@ _BY_ALERT = {"at_risk": TargetState.AT_RISK, "breached": TargetState.BREACHED}
 
 @dataclass(frozen=True, slots=True)
 class Queues:
-    sections: dict[str, Section]  # SECTIONS: new or matching, needs attention, at risk, breached
+    sections: dict[str, Section]  # unassigned (new or matching), needs_attention, at_risk, breached
     by_district: dict[str, int]  # every open ticket, whatever the filter
     by_category: dict[str, int]
     loads: list[Load]  # most loaded (relative to capacity) first

@@ -23,6 +23,7 @@ from expert_match.api.problems import EXCEPTION_HANDLERS
 from expert_match.api.skills import SkillController
 from expert_match.api.strict_body import strict_json_body
 from expert_match.api.tickets import CoordinationController, OfferController, TicketController
+from expert_match.http.resolution import resolve_dependencies_in_order
 from expert_match.db.engine import Database, create_database
 from expert_match.experts.match_index import MatchIndex
 from expert_match.settings import Settings
@@ -38,6 +39,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
     """Build the Litestar app. Tests pass their own ``clock`` and ``database``."""
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     owns_database = database is None
+    resolve_dependencies_in_order()
     db = database or create_database(settings)
 
     # Read-only sessions: the index reads profiles and never writes.

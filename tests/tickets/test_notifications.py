@@ -15,8 +15,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from expert_match.experts.models import ExpertProfile
+from expert_match.experts.repository import ExpertRepository
 from expert_match.notify.models import Channel, DeliveryState, Notification
 from expert_match.notify.outbox import deliver_due, signature
+from expert_match.orgs.models import User
 
 SIGNATURE = {"title": "Lỗi ký số hồ sơ một cửa",
              "description": "Máy tính bộ phận một cửa không nhận USB token chữ ký số khi ký hồ sơ."}
@@ -146,3 +149,16 @@ def test_unconfigured_channels_are_skipped_and_internal_notes_notify_nobody(netw
     assert [n.recipient for n in advice] == ["van.thu@hoacuongbac.danang.example", "webhook"]
     report = deliver_due(database, settings, clock.current)
     assert report.skipped == len(rows(database)) and report.sent == 0
+
+
+def test_offer_notices_go_to_the_active_users_behind_the_experts(network, database):
+    expert_ids = sorted(network.tokens)[:3]
+    with database.writer() as session:
+        profiles = {p.id: p for p in session.scalars(select(ExpertProfile).where(ExpertProfile.id.in_(expert_ids)))}
+        users = {p.id: session.get(User, p.user_id) for p in profiles.values()}
+        users[expert_ids[1]].active = False  # a deactivated account is told nothing
+        session.commit()
+        expected = [u.email for u in sorted((users[i] for i in (expert_ids[0], expert_ids[2])), key=lambda u: u.id)]
+    with database.reader() as session:
+        assert ExpertRepository(session).emails([*expert_ids, expert_ids[0]]) == expected
+        assert ExpertRepository(session).emails([]) == []

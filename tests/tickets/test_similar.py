@@ -27,7 +27,8 @@ class Source:
     """An in-memory ``ResolvedSource``: ticket statuses, a status-event log, and a record of
     which texts and id lists were read."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, in_commit_order: bool = False) -> None:
+        self.event_ids_in_commit_order = in_commit_order
         self.resolved: set[int] = set()
         self.events: list[tuple[int, int]] = []
         self.asked: list[list[int]] = []
@@ -183,6 +184,18 @@ def test_an_event_committed_late_below_the_watermark_is_still_applied():
     assert len(source.asked) == reads
 
 
+def test_ids_in_commit_order_are_followed_without_rereading():
+    index, source = ResolvedIndex(refit_drift=1.0, overlap=10), Source(in_commit_order=True)
+    source.resolve(2, event_id=5)
+    index.similar("bản đồ số", source)
+    seen = []
+    source.status_events_since = lambda event_id: seen.append(event_id) or Source.status_events_since(source, event_id)
+    source.resolve(3, event_id=6)
+    index.similar("camera", source)
+    index.similar("camera", source)
+    assert seen == [5, 6] and index.held == {2, 3}  # from the watermark itself, not 10 below it
+
+
 def test_a_periodic_resync_catches_what_the_overlap_missed():
     clock = Clock()
     index, source = ResolvedIndex(refit_drift=1.0, overlap=0, resync_every=300.0, clock=clock), Source()
@@ -206,6 +219,7 @@ def test_the_repository_feeds_the_index(parallel_network, database):
     with database.reader() as session:
         repo = TicketRepository(session)
         before = repo.last_event_id()
+        assert repo.event_ids_in_commit_order == (database.dialect == "sqlite")
         assert (before, ids[0]) in repo.status_events_since(before - 1)
         assert repo.resolved_among(ids) == {ids[0]}
         assert repo.newest_resolved_ids(10)[-1] == ids[0]

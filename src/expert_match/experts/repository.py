@@ -168,11 +168,15 @@ class ExpertRepository:
                 texts.append("\n".join(part for part in (title, description, summary) if part))
         return found
 
-    def user_ids(self, expert_ids: Iterable[int]) -> list[int]:
+    def emails(self, expert_ids: Iterable[int]) -> list[str]:
+        """E-mail addresses of the active users behind ``expert_ids``, by user id (one query: every
+        offer round looks them up while it holds the writer)."""
         wanted = list(set(expert_ids))
         if not wanted:
             return []
-        return list(self.session.scalars(select(ExpertProfile.user_id).where(ExpertProfile.id.in_(wanted))))
+        query = (select(User.email).join(ExpertProfile, ExpertProfile.user_id == User.id)
+                 .where(ExpertProfile.id.in_(wanted), User.active.is_(True)).order_by(User.id))
+        return list(self.session.scalars(query))
 
     def capacities(self, *, ids: Iterable[int] | None = None, first: int | None = None,
                    no_capacity: bool = False) -> list[tuple[int, str, int]]:

@@ -46,9 +46,9 @@ def _emails(session: Session, ticket: Ticket, event: TicketEvent, audience: str)
     users = UserRepository(session)
     experts = ExpertRepository(session)
     if audience == "offered_experts":
-        return users.emails(experts.user_ids((event.data or {}).get("expert_ids", [])))
+        return experts.emails((event.data or {}).get("expert_ids", []))
     if audience == "requester":
         return users.emails([ticket.requester_id] if ticket.requester_id else [])
     if audience == "assigned_expert":
-        return users.emails(experts.user_ids([ticket.assigned_expert_id] if ticket.assigned_expert_id else []))
+        return experts.emails([ticket.assigned_expert_id] if ticket.assigned_expert_id else [])
     return users.emails_by_role(Role.COORDINATOR)

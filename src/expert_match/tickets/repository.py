@@ -383,6 +383,12 @@ class TicketRepository:
         return feedback
 
     # -- what the similar-resolved-ticket index follows (``similar.ResolvedSource``) ---------------
+    @property
+    def event_ids_in_commit_order(self) -> bool:
+        """Whether no event can commit below an id already committed: true on SQLite, where one
+        writer at a time takes the ids; PostgreSQL's sequence hands them out before commit."""
+        return self.session.get_bind().dialect.name == "sqlite"
+
     def last_event_id(self) -> int:
         return self.session.execute(select(func.max(_events.id))).scalar() or 0
 

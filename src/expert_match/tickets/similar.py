@@ -35,6 +35,9 @@ def _in_thread(work: Callable[[], None]) -> None:
 class ResolvedSource(Protocol):
     """What the index reads from the database (``TicketRepository``)."""
 
+    @property
+    def event_ids_in_commit_order(self) -> bool: ...
+
     def last_event_id(self) -> int: ...
 
     def status_events_since(self, event_id: int) -> list[tuple[int, int]]: ...
@@ -65,6 +68,7 @@ class ResolvedIndex:
     PostgreSQL hands out event ids before commit, so a transaction can commit an event below
     ids already seen: the look re-reads the last ``overlap`` event ids (skipping events it has
     applied), and every ``resync_every`` seconds the held set is compared with the database.
+    SQLite's single writer hands them out in commit order, so there it re-reads none.
     The index holds about 10 KB per ticket (postings both ways, new bigrams in the vocabulary,
     the text), hence the bound.
     """
@@ -118,7 +122,10 @@ class ResolvedIndex:
         self._synced_at = self._clock()
 
     def _follow(self, source: ResolvedSource) -> None:
-        floor = max(self._watermark - self._overlap, 0)
+        # Where no event can commit below one already seen (SQLite), nothing is re-read: under
+        # a burst of filings the overlap was 500 rows read on every filing, 0.5 ms of its 11.
+        overlap = 0 if source.event_ids_in_commit_order else self._overlap
+        floor = max(self._watermark - overlap, 0)
         events = [(e, t) for e, t in source.status_events_since(floor) if e not in self._applied]
         if not events:
             return
@@ -128,7 +135,7 @@ class ResolvedIndex:
             wanted = set(sorted(wanted)[-self._limit:])
         self._apply(wanted, source)
         self._watermark = max(self._watermark, max(e for e, _t in events))
-        floor = self._watermark - self._overlap
+        floor = self._watermark - overlap
         self._applied = {e for e in self._applied if e > floor} | {e for e, _t in events if e > floor}
 
     def _apply(self, wanted: set[int], source: ResolvedSource) -> None:

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import gc
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import event
+
+from expert_match.db.engine import POOL_SIZE
 
 from tests.tickets.test_ticket_api import file
 
@@ -96,3 +99,34 @@ def test_only_an_experts_read_looks_up_the_pending_offers(parallel_network, data
         event.remove(database.engine, "before_cursor_execute", record)
     assert not any("FROM offers" in s for s in by_requester) and "accept_offer" not in as_requester["actions"]
     assert any("FROM offers" in s for s in statements) and "accept_offer" in as_expert.json()["actions"]
+
+
+def test_requests_never_need_more_connections_than_the_pool_keeps(parallel_network, database):
+    """Admission stops at the pool's size: an overflow connection opened and closed per request
+    forked a PostgreSQL backend each time (bench api: 208 new sessions in a 10 s read phase)."""
+    gate = parallel_network.client.app.state.db_gate
+    assert gate.connections._value == POOL_SIZE == database.engine.pool.size()
+    ticket_id = file(parallel_network)["ticket"]["id"]
+    out, most = [0], [0]
+    lock = threading.Lock()
+
+    def checkout(*_args):
+        with lock:
+            out[0] += 1
+            most[0] = max(most[0], out[0])
+
+    def checkin(*_args):
+        with lock:
+            out[0] -= 1
+
+    event.listen(database.engine, "checkout", checkout)
+    event.listen(database.engine, "checkin", checkin)
+    try:
+        with ThreadPoolExecutor(3 * POOL_SIZE) as pool:
+            answers = list(pool.map(lambda _n: parallel_network.client.get(
+                f"/api/v1/tickets/{ticket_id}", headers=parallel_network.requester).status_code, range(6 * POOL_SIZE)))
+    finally:
+        event.remove(database.engine, "checkout", checkout)
+        event.remove(database.engine, "checkin", checkin)
+    assert answers == [200] * (6 * POOL_SIZE)
+    assert 1 <= most[0] <= POOL_SIZE

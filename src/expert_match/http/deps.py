@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from expert_match.db.engine import MAX_OVERFLOW, POOL_SIZE, Database, SqliteWriterLock
+from expert_match.db.engine import POOL_SIZE, Database, SqliteWriterLock
 from expert_match.db.hooks import discard_after_commit, run_after_commit
 from expert_match.errors import Conflict
 from expert_match.experts.match_index import MatchIndex
@@ -198,7 +198,7 @@ class DatabaseGate:
     @classmethod
     def for_database(cls, database: Database) -> DatabaseGate:
         sqlite = database.dialect == "sqlite"
-        return cls(connections=asyncio.Semaphore(POOL_SIZE + MAX_OVERFLOW), writer=asyncio.Lock() if sqlite else None,
+        return cls(connections=asyncio.Semaphore(POOL_SIZE), writer=asyncio.Lock() if sqlite else None,
                    across_processes=SqliteWriterLock.for_database(database))
 
     @asynccontextmanager

@@ -130,3 +130,21 @@ def test_requests_never_need_more_connections_than_the_pool_keeps(parallel_netwo
         event.remove(database.engine, "checkin", checkin)
     assert answers == [200] * (6 * POOL_SIZE)
     assert 1 <= most[0] <= POOL_SIZE
+
+
+def test_a_filing_ends_its_transactions_without_rolling_back(parallel_network, database):
+    """psycopg forgets a connection's prepared statements at each ROLLBACK: the read session a
+    filing closes before it writes is committed instead (``end_reads``)."""
+    rollbacks: list[str] = []
+
+    def record(_conn):
+        rollbacks.append("rollback")
+
+    event.listen(database.engine, "rollback", record)
+    try:
+        filed = file(parallel_network)
+        read = parallel_network.client.get(f"/api/v1/tickets/{filed['ticket']['id']}", headers=parallel_network.admin)
+    finally:
+        event.remove(database.engine, "rollback", record)
+    assert filed["ticket"]["status"] == "matching" and read.status_code == 200
+    assert rollbacks == []

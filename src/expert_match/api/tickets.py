@@ -26,6 +26,7 @@ from expert_match.http.deps import (
     PathId,
     SearchText,
     client_address,
+    end_reads,
     in_session,
     write_transaction,
 )
@@ -123,7 +124,7 @@ async def logged_read(state: State, db_session: Session, caller: Caller, ticket_
     def load() -> T:
         answer = build(service.get_ticket(db_session, caller, ticket_id))
         if caller.is_staff:
-            db_session.close()  # hand the connection back before taking the writer
+            end_reads(db_session)  # hand the connection back before taking the writer
         return answer
 
     answer = await in_session(db_session, load)
@@ -148,7 +149,7 @@ class TicketController(Controller):
         def plan() -> service.FilingPlan:
             auth_service.check_filing_rate(db_session, caller.user_id, address, now, state.settings)
             planned = service.plan_filing(db_session, desk, caller, data, now)
-            db_session.close()  # hand the connection back before taking the writer
+            end_reads(db_session)  # hand the connection back before taking the writer
             return planned
 
         def write(session: Session, planned: service.FilingPlan) -> int:

@@ -136,7 +136,9 @@ class MatchIndex:
 
     def _read(self, expert_ids: Sequence[int]) -> tuple[list[ExpertProfile], list[int]]:
         """The matcher's view of these experts as stored now, and the ids no longer stored."""
-        with self._sessions() as session:
+        # begin(): the read ends in a commit. Closing a session mid-transaction rolls back, and
+        # psycopg then forgets every statement it prepared on that connection (http.deps.end_reads).
+        with self._sessions.begin() as session:
             repo = ExpertRepository(session)
             rows = repo.for_matching(expert_ids)
             evidence = repo.resolved_evidence([row.id for row in rows])
@@ -155,7 +157,7 @@ class MatchIndex:
         # bulk import on every poll, forever, while nothing changed.
         read_at = self._clock()
         since = (self._read_at or EPOCH) - OVERLAP
-        with self._sessions() as session:
+        with self._sessions.begin() as session:  # ends in a commit (see _read)
             stamps = ExpertRepository(session).changed_since(since)
         changed = [expert_id for expert_id, stamp in stamps if self._seen.get(expert_id) != stamp]
         if changed:
@@ -208,7 +210,7 @@ class MatchIndex:
         self.wait_for_refit()
 
     def _fit_from_database(self) -> tuple[ExpertRanker, datetime | None]:
-        with self._sessions() as session:
+        with self._sessions.begin() as session:  # ends in a commit (see _read)
             repo = ExpertRepository(session)
             rows = repo.all_for_matching()
             evidence = repo.resolved_evidence()

@@ -164,6 +164,17 @@ async def transaction(factory: Callable[[], Session], *, inline: bool = False) -
     await in_session(session, _commit_and_close, session)
 
 
+def end_reads(session: Session) -> None:
+    """End a request's read transaction and hand its connection back, mid-request (before the
+    request takes the writer). Committed, not rolled back: psycopg forgets every statement it
+    prepared on a connection at each ROLLBACK, and a rollback per filing kept PostgreSQL parsing
+    and planning nearly every query afresh (9,239 unprepared executions against 105 prepared in
+    400 filings). Anything left in the unit of work is dropped first, so nothing is written."""
+    session.expunge_all()
+    session.commit()
+    session.close()
+
+
 def _commit_and_close(session: Session) -> None:
     try:
         _commit(session)

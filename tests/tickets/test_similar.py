@@ -168,7 +168,7 @@ def test_a_refit_runs_in_the_background_and_replays_what_changed_meanwhile():
 
 
 def test_an_event_committed_late_below_the_watermark_is_still_applied():
-    index, source = ResolvedIndex(refit_drift=1.0, overlap=10), Source()
+    index, source = ResolvedIndex(refit_drift=1.0, overlap=10, reread_every=0.0), Source()
     source.resolve(2, event_id=5)
     index.similar("bản đồ số", source)
     source.resolve(3, event_id=9)
@@ -194,6 +194,27 @@ def test_ids_in_commit_order_are_followed_without_rereading():
     index.similar("camera", source)
     index.similar("camera", source)
     assert seen == [5, 6] and index.held == {2, 3}  # from the watermark itself, not 10 below it
+
+
+def test_the_overlap_is_reread_at_most_every_reread_every_seconds():
+    clock = Clock()
+    index, source = ResolvedIndex(refit_drift=1.0, overlap=10, reread_every=1.0, clock=clock), Source()
+    source.resolve(2, event_id=5)
+    index.similar("bản đồ số", source)  # the first look reads everything
+    source.resolve(3, event_id=9)
+    clock.now = 0.1
+    index.similar("camera", source)  # re-reads the overlap (the first time) and applies 9
+    source.resolve(1, event_id=7)  # committed late, below the watermark
+    clock.now = 0.5
+    index.similar("USB token", source)  # within the second: from the watermark only
+    assert index.held == {2, 3}
+    clock.now = 1.2
+    index.similar("USB token", source)  # the overlap again: 7 applied
+    assert index.held == {1, 2, 3} and 1 in source.asked[-1]
+    reads = len(source.asked)
+    clock.now = 2.5
+    index.similar("USB token", source)  # re-read again, but 5, 7 and 9 are not applied twice
+    assert len(source.asked) == reads
 
 
 def test_a_periodic_resync_catches_what_the_overlap_missed():

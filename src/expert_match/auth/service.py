@@ -73,8 +73,9 @@ def _forget_old_events(repo: AuthRepository, now: datetime, settings: Settings) 
 def _check_rate(session: Session, limits: tuple[tuple[str, int], ...], window: timedelta, now: datetime,
                 message: str) -> None:
     repo = AuthRepository(session)
+    counts = repo.events_since([key for key, _limit in limits], now - window)
     for key, limit in limits:
-        if repo.failures_since(key, now - window) >= limit:
+        if counts.get(key, 0) >= limit:
             oldest = repo.oldest_failure_since(key, now - window) or now
             retry = max(1, math.ceil((oldest + window - now).total_seconds()))
             raise TooManyRequests(message, retry_after=retry)

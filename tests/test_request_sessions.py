@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event
 
 from expert_match.db.engine import POOL_SIZE
+from expert_match.http import deps
 
 from tests.tickets.test_ticket_api import file
 
@@ -148,3 +149,33 @@ def test_a_filing_ends_its_transactions_without_rolling_back(parallel_network, d
         event.remove(database.engine, "rollback", record)
     assert filed["ticket"]["status"] == "matching" and read.status_code == 200
     assert rollbacks == []
+
+
+@pytest.fixture
+def thread_trips(monkeypatch):
+    """How many times requests went to a worker thread (``anyio.to_thread.run_sync``)."""
+    trips: list[str] = []
+    original = deps.to_thread.run_sync
+
+    async def counted(func, *args, **kwargs):
+        trips.append(getattr(func, "__name__", repr(func)))
+        return await original(func, *args, **kwargs)
+
+    monkeypatch.setattr(deps.to_thread, "run_sync", counted)
+    return trips
+
+
+def test_reads_and_filings_end_their_transactions_in_the_trip_that_did_the_work(parallel_network, database,
+                                                                                thread_trips):
+    ticket_id = file(parallel_network)["ticket"]["id"]
+    thread_trips.clear()
+    read = parallel_network.client.get(f"/api/v1/tickets/{ticket_id}", headers=parallel_network.requester)
+    assert read.status_code == 200
+    reads = list(thread_trips)
+    thread_trips.clear()
+    assert file(parallel_network)["ticket"]["status"] == "matching"
+    if database.dialect == "sqlite":  # reads on the loop; the write in one trip with its lock
+        assert reads == [] and thread_trips == ["_locked_write"]
+    else:  # the caller, then the ticket with its commit; filing: caller, plan, write, answer
+        assert reads == ["caller_of", "load"]
+        assert thread_trips == ["caller_of", "plan", "_locked_write", "respond"]

@@ -123,8 +123,9 @@ async def logged_read(state: State, db_session: Session, caller: Caller, ticket_
 
     def load() -> T:
         answer = build(service.get_ticket(db_session, caller, ticket_id))
-        if caller.is_staff:
-            end_reads(db_session)  # hand the connection back before taking the writer
+        # Ended in this trip to the worker thread, not in another at the end of the request; a
+        # staff read also hands the connection back before taking the writer.
+        end_reads(db_session)
         return answer
 
     answer = await in_session(db_session, load)
@@ -160,9 +161,11 @@ class TicketController(Controller):
         def respond(ticket_id: int, planned: service.FilingPlan) -> TicketFiled:
             # After the commit, in the request's read session again: the writer is free sooner.
             ticket = service.get_ticket(db_session, caller, ticket_id)
-            return TicketFiled(ticket=ticket_reads(db_session, desk, caller, [ticket], now)[0],
-                               possible_duplicates=[similar_read(t, s) for t, s in planned.duplicates],
-                               similar_resolved=[similar_read(t, s) for t, s in planned.similar_resolved])
+            answer = TicketFiled(ticket=ticket_reads(db_session, desk, caller, [ticket], now)[0],
+                                 possible_duplicates=[similar_read(t, s) for t, s in planned.duplicates],
+                                 similar_resolved=[similar_read(t, s) for t, s in planned.similar_resolved])
+            end_reads(db_session)  # in this trip, not another at the end of the request
+            return answer
 
         planned = await in_session(db_session, plan)
         ticket_id = await write_transaction(state, lambda session: write(session, planned))

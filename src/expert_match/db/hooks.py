@@ -27,5 +27,9 @@ def run_after_commit(session: Session) -> None:
             log.exception("after-commit callback %r failed", callback)
 
 
+def has_after_commit(session: Session) -> bool:
+    return bool(session.info.get(_KEY))
+
+
 def discard_after_commit(session: Session) -> None:
     session.info.pop(_KEY, None)

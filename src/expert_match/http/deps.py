@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from expert_match.db.engine import POOL_SIZE, Database, SqliteWriterLock
-from expert_match.db.hooks import discard_after_commit, run_after_commit
+from expert_match.db.hooks import discard_after_commit, has_after_commit, run_after_commit
 from expert_match.errors import Conflict
 from expert_match.experts.match_index import MatchIndex
 from expert_match.tickets.desk import Desk
@@ -116,9 +116,8 @@ async def write_transaction(state: State, work: Callable[[Session], T]) -> T:
     read session first, so it never holds two connections."""
     database: Database = state.database
     gate: DatabaseGate = state.db_gate
-    if gate.writer is None:
-        async with transaction(database.writer) as session:
-            return await to_thread.run_sync(work, session)
+    if gate.writer is None:  # PostgreSQL: no lock to take, the same single trip
+        return await to_thread.run_sync(_locked_write, None, database.writer, work)
     async with gate.writer:
         # One trip to a worker thread takes the file lock, writes, commits and lets go. With a
         # trip per step, the holder waited between steps for its event loop, busy planning other
@@ -160,6 +159,10 @@ async def transaction(factory: Callable[[], Session], *, inline: bool = False) -
         with CancelScope(shield=True):
             await in_session(session, _close, session)
         raise
+    if not session.in_transaction() and not has_after_commit(session):
+        # The handler ended it already (``end_reads``, in its own trip): nothing to send or run.
+        _close(session)
+        return
     # Not abandoned on cancellation either: the commit and the close finish together.
     await in_session(session, _commit_and_close, session)
 
@@ -171,8 +174,7 @@ def end_reads(session: Session) -> None:
     and planning nearly every query afresh (9,239 unprepared executions against 105 prepared in
     400 filings). Anything left in the unit of work is dropped first, so nothing is written."""
     session.expunge_all()
-    session.commit()
-    session.close()
+    _commit_and_close(session)
 
 
 def _commit_and_close(session: Session) -> None:

@@ -175,7 +175,7 @@ def test_reads_and_filings_end_their_transactions_in_the_trip_that_did_the_work(
     thread_trips.clear()
     assert file(parallel_network)["ticket"]["status"] == "matching"
     if database.dialect == "sqlite":  # reads on the loop; the write in one trip with its lock
-        assert reads == [] and thread_trips == ["_locked_write"]
+        assert reads == [] and thread_trips == ["_write_in_one_trip"]
     else:  # the caller, then the ticket with its commit; filing: caller, plan, write, answer
         assert reads == ["caller_of", "load"]
-        assert thread_trips == ["caller_of", "plan", "_locked_write", "respond"]
+        assert thread_trips == ["caller_of", "plan", "_write_in_one_trip", "respond"]

@@ -150,7 +150,10 @@ def test_common_rows_round_weights_up_by_less_than_a_255th_of_the_best():
     dense = (rng.random((70, 400)) * (rng.random((70, 400)) < 0.4)).astype(np.float32)
     documents = sp.csr_matrix(dense)
     index = PrunedIndex(documents, np.arange(70), np.ones(70), "mean")
-    offsets, ids, codes, scale, norms, block_norms, band, unit = index.common
+    offsets, ids, codes, scale, stored, block_norms, band, unit = index.common
+    # Stored band-major, 16 documents per block: back to one row per document.
+    norms = stored.transpose(0, 2, 1).reshape(-1, stored.shape[1])[:70]
+    block_norms = block_norms.T
     common = np.argsort(-np.diff(documents.tocsc().indptr), kind="stable")[:topk.COMMON]
     rebuilt = np.zeros((70, topk.COMMON))
     for d in range(70):

@@ -114,10 +114,14 @@ class PrunedIndex:
         scale[:n_common] = self.max_weight[common].astype(np.float64) / 255.0
         unit = np.maximum(norms.max(axis=0, initial=0.0), 1e-30) * (1.0 + 1e-6) / 255.0
         norms = np.minimum(np.ceil(norms * (1.0 + 1e-9) / unit), 255).astype(np.uint8)
-        n_docs = len(norms)
-        padded = np.zeros((-(-n_docs // BLOCK) * BLOCK, norms.shape[1]), dtype=np.uint8)
+        n_docs, n_bands = norms.shape
+        padded = np.zeros((-(-n_docs // BLOCK) * BLOCK, n_bands), dtype=np.uint8)
         padded[:n_docs] = norms
-        block_norms = padded.reshape(-1, BLOCK, norms.shape[1]).max(axis=1)
+        by_block = padded.reshape(-1, BLOCK, n_bands)
+        # Band-major: the candidate pass bounds every block, then 16 documents at a time, with
+        # vector instructions (document-major, one document at a time: 0.28 ms a ticket).
+        block_norms = np.ascontiguousarray(by_block.max(axis=1).T)  # (band, block)
+        norms = np.ascontiguousarray(by_block.transpose(0, 2, 1))  # (block, band, document)
         offsets = starts.astype(np.int32) if starts[-1] < 2**31 else starts
         self.common = (offsets, ids, codes, scale, norms, block_norms, band, unit)
 
@@ -426,17 +430,6 @@ def _seed(docs, seeds, acc, state, index, query, mode, mult, heap, size, k):
 
 
 @nb.njit(cache=True, nogil=True)
-def _norm_bound(norms, row, norm_q, left_out):
-    """What the left-out common terms may add to a document (or a block of them) with these
-    per-band norms (in units of ``norm_q``'s): Cauchy-Schwarz per band, and never more than
-    their plain bound."""
-    x = 0.0
-    for b in range(len(norm_q)):
-        x += norm_q[b] * norms[row, b]
-    return min(x, left_out)
-
-
-@nb.njit(cache=True, nogil=True)
 def _block_maxima(acc):
     """The highest partial sum of each block of ``BLOCK`` documents."""
     n = len(acc)
@@ -488,20 +481,35 @@ def _rescore(best, acc, wanted, state, index, query, mode, mult, heap, size, k):
 
 @nb.njit(cache=True, nogil=True)
 def _by_norm(acc, best, block_norms, norms, norm_q, left_out, cut):
-    """The documents whose partial sum plus their norm bound reaches ``cut``: blocks of 16
-    first (one call for the whole pass: per-block calls ran 2.5 times slower)."""
+    """The documents whose partial sum plus what the left-out common terms may add reaches
+    ``cut``: blocks of 16 first. What they may add to a document (or a block) with these
+    per-band norms (in units of ``norm_q``'s) is Cauchy-Schwarz per band, and never more than
+    their plain bound ``left_out``. One call for the whole pass (per-block calls ran 2.5 times
+    slower); the bounds are summed band by band, in the same order for a block and a document."""
     n = len(acc)
+    n_bands, n_blocks = block_norms.shape
+    block_added = np.zeros(n_blocks)
+    for b in range(n_bands):
+        q = norm_q[b]
+        for block in range(n_blocks):
+            block_added[block] += q * block_norms[b, block]
     docs = np.empty(n, dtype=np.int64)
     n_docs = 0
-    for block in range(0, n, BLOCK):
-        top = best[block // BLOCK]
-        most_added = _norm_bound(block_norms, block // BLOCK, norm_q, left_out)
-        if top + most_added < cut or top + most_added <= 0.0:
+    added = np.empty(BLOCK)
+    for block in range(n_blocks):
+        top = best[block] + min(block_added[block], left_out)
+        if top < cut or top <= 0.0:
             continue
-        for d in range(block, min(block + BLOCK, n)):
-            added = _norm_bound(norms, d, norm_q, left_out)
-            if acc[d] + added >= cut and acc[d] + added > 0.0:
-                docs[n_docs] = d
+        added[:] = 0.0
+        for b in range(n_bands):
+            q = norm_q[b]
+            for i in range(BLOCK):
+                added[i] += q * norms[block, b, i]
+        first = block * BLOCK
+        for i in range(min(BLOCK, n - first)):
+            x = acc[first + i] + min(added[i], left_out)
+            if x >= cut and x > 0.0:
+                docs[n_docs] = first + i
                 n_docs += 1
     return docs, n_docs
 
@@ -581,7 +589,7 @@ def _leave_out(qv, qcid, bound, first, theta, reach, share, common):
     offsets, ids, codes, scale, norms, block_norms, band, unit = common
     left = np.zeros(len(qv), dtype=np.bool_)
     scaled = np.zeros(len(scale))
-    norm_q = np.zeros(norms.shape[1])
+    norm_q = np.zeros(norms.shape[1])  # (block, band, document)
     left_out = 0.0
     for i in range(len(qv) - 1, first - 1, -1):
         c = qcid[i]

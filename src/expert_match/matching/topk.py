@@ -493,13 +493,18 @@ def _by_norm(acc, best, block_norms, norms, norm_q, left_out, cut):
         q = norm_q[b]
         for block in range(n_blocks):
             block_added[block] += q * block_norms[b, block]
+    # The blocks that pass first, without branching (which block passes is unpredictable, and
+    # each misprediction held up the loads of the next blocks), then their documents.
+    passing = np.empty(n_blocks, dtype=np.int64)
+    n_passing = 0
+    for block in range(n_blocks):
+        top = best[block] + min(block_added[block], left_out)
+        passing[n_passing] = block
+        n_passing += (top >= cut) & (top > 0.0)
     docs = np.empty(n, dtype=np.int64)
     n_docs = 0
     added = np.empty(BLOCK)
-    for block in range(n_blocks):
-        top = best[block] + min(block_added[block], left_out)
-        if top < cut or top <= 0.0:
-            continue
+    for block in passing[:n_passing]:
         added[:] = 0.0
         for b in range(n_bands):
             q = norm_q[b]
@@ -508,9 +513,8 @@ def _by_norm(acc, best, block_norms, norms, norm_q, left_out, cut):
         first = block * BLOCK
         for i in range(min(BLOCK, n - first)):
             x = acc[first + i] + min(added[i], left_out)
-            if x >= cut and x > 0.0:
-                docs[n_docs] = first + i
-                n_docs += 1
+            docs[n_docs] = first + i
+            n_docs += (x >= cut) & (x > 0.0)
     return docs, n_docs
 
 

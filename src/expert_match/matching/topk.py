@@ -519,6 +519,20 @@ def _by_norm(acc, best, block_norms, norms, norm_q, left_out, cut):
 
 
 @nb.njit(cache=True, nogil=True)
+def _touch_rows(docs, offsets, ids, codes):
+    """Read where these documents' compact rows start, then their first bytes, each stage at
+    once (see ``_touch``)."""
+    starts = np.empty(len(docs), dtype=np.int64)
+    for i in range(len(docs)):
+        starts[i] = offsets[docs[i]]
+    x = 0
+    for i in range(len(docs)):
+        if starts[i] < len(ids):
+            x += ids[starts[i]] + codes[starts[i]]
+    return x
+
+
+@nb.njit(cache=True, nogil=True)
 def _touch_experts(experts, state, mult, starts, tie):
     """Read what bounding these experts reads first, all at once (see ``_touch``)."""
     x = 0.0
@@ -550,6 +564,7 @@ def _candidates(acc, best, left_out, norm_q, scaled, common, reach, state, index
     docs, n_docs = _by_norm(acc, best, block_norms, norms, norm_q, left_out, cut)
     bound = np.empty(n_docs)
     kept = 0
+    _touch_rows(docs[:n_docs], offsets, ids, codes)
     for i in range(n_docs):
         d = docs[i]
         added, _ = _common_part(d, common, scaled)

@@ -28,7 +28,7 @@ scored exactly.
 Measured on the synthetic corpus at 100k experts (200,000 documents, 3.5 million postings per
 ticket): about 360,000 postings are read, about 300 experts are bounded from their compact rows
 and fewer than 10 scored exactly after the first threshold; the top k equals full scoring. The
-kernel takes 1.6 ms on the median ticket (3.3 ms before the common terms were left out), and
+kernel takes 1.25-1.6 ms on the median ticket (3.3 ms before the common terms were left out), and
 much of it waits on memory: the candidate pass ran 0.28 ms with warm caches, 0.73 ms cold, before
 its loads were grouped in stages.
 

@@ -205,6 +205,43 @@ def test_a_problem_is_weighted_like_a_document(ranker):
     assert expanded.nnz > query.nnz
     assert np.linalg.norm(expanded.toarray()) == pytest.approx(1.0)
 
+def expanded_as_text(ranker: ExpertRanker, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """The problem's terms with the glossary's names and the speller's corrections analysed as
+    lines of one extra text: what ``query_terms`` gives from its per-entry counts."""
+    from expert_match.matching.analysis import ACCENTED, FOLDED, query_blocks, without_english_function_words
+
+    extra = [ranker.glossary_.expand(text), *ranker._speller().corrections(ranker.space_.analyzer.tokens(text)[1])]
+    blocks = query_blocks(text)
+    if not ranker.accented_block:
+        if blocks == (ACCENTED,):
+            text = without_english_function_words(text)
+        blocks = (FOLDED,)
+    return ranker.space_.query_terms(text, blocks=blocks, extra="\n".join(extra), extra_weight=ranker.expansion_weight,
+                                     dtype=np.float32)
+
+
+@pytest.mark.parametrize("accented_block", [False, True])
+def test_counted_glossary_entries_weigh_like_the_expanded_text(accented_block):
+    experts = [*EXPERTS, ExpertProfile(9, (Document("ký số từ xa, chữ ký số công cộng, USB token"),),
+                                       skills=(SkillEvidence("Chữ ký số", ("digital signature", "CKS")),))]
+    ranker = ExpertRanker(accented_block=accented_block).fit(experts)
+    # Updated: "remote signing" and "hsm" are new terms, so the entry's columns change.
+    newer = ranker.updated([ExpertProfile(10, (Document("remote signing HSM"),),
+                                          skills=(SkillEvidence("Ký số từ xa", ("remote signing", "HSM")),))])
+    problems = ["Chữ ký số CKS bị lỗi, USB token không nhận", "chu ky so bi loi khi nop ho so",
+                "our digital signature fails on remote signing", "ký số từ xa qua HSM", "mạng LAN chậm"]
+    expanded = 0
+    for model in (ranker, newer, ranker):  # the first ranker again: its cache is its own
+        for text in problems:
+            columns, weights = model.query_terms(text)
+            expected_columns, expected_weights = expanded_as_text(model, text)
+            assert columns.tolist() == expected_columns.tolist(), text
+            assert weights == pytest.approx(expected_weights, rel=1e-6), text
+            expanded += bool(model.glossary_.found(text))
+    assert expanded >= 9  # the glossary did name skills in most of them
+    assert "f|hsm" in newer.space_.vocabulary and "f|hsm" not in ranker.space_.vocabulary
+
+
 def test_best_document_per_expert_with_any_number_of_documents():
     from expert_match.matching.profiles import TICKET, Document, ExpertProfile
 

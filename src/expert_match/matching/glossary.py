@@ -90,4 +90,8 @@ class Glossary:
 
     def expand(self, text: str) -> str:
         """Every name of every entry ``text`` mentions, one per line ("" when none)."""
-        return "\n".join(name for index in self.found(text) for name in self._names[index])
+        return "\n".join(self.entry(index) for index in self.found(text))
+
+    def entry(self, index: int) -> str:
+        """Every name of entry ``index`` (from ``found``), one per line."""
+        return "\n".join(self._names[index])

@@ -32,6 +32,8 @@ class Speller:
     def corrections(self, words: Iterable[str]) -> list[str]:
         words = list(words)
         unknown = set(words).difference(self.known)  # most words are known: skip them at C speed
+        if not unknown:
+            return []
         found = []
         for word in words:
             if word not in unknown or len(word) < MIN_LENGTH or not word.isalpha():

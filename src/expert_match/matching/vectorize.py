@@ -174,23 +174,35 @@ class TermSpace:
                              shape=(1, len(self.vocabulary)))
 
     def query_terms(self, text: str, *, blocks: Sequence[str] = BLOCKS, extra: str = "",
-                    extra_weight: float = 0.5, dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
+                    extra_counts: Sequence[tuple[np.ndarray, np.ndarray]] = (), extra_weight: float = 0.5,
+                    dtype: type = np.float64) -> tuple[np.ndarray, np.ndarray]:
         """One problem's (columns, weights), ascending by column: documents' weighting (tf x
         idf, each block to unit length, then the query's block weights), built with plain numpy:
         a problem is ranked on every request, and sparse-matrix plumbing cost more than the
         arithmetic. Unknown terms are dropped (they match no expert); ``extra`` (expansions)
-        counts ``extra_weight`` as much."""
+        counts ``extra_weight`` as much. ``extra_counts`` are more extra lines already counted
+        (``term_counts``), added to those of ``extra`` before tf is taken, as if they had been
+        lines of it: n-grams never cross a line, so a text's counts are the sums of its lines'."""
         columns, values = self._weighted_terms(text, blocks)
-        if extra:
-            more_columns, more_values = self._weighted_terms(extra, blocks)
+        parts = [*extra_counts, self.term_counts(extra, blocks)] if extra else list(extra_counts)
+        if parts:
+            more_columns, more_counts = _summed_counts(parts)
             columns = np.concatenate([columns, more_columns])
-            values = np.concatenate([values, extra_weight * more_values])
+            values = np.concatenate([values, extra_weight * self._tf_idf(more_columns, more_counts)])
         accented, folded = self.query_block_weights(blocks)
         unique, summed = _normalized_sum(columns, values, self.block_of_term, accented, folded)
         return unique, summed.astype(dtype)
 
     def _weighted_terms(self, text: str, blocks: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Known terms of ``text`` as (columns, tf x idf), unnormalised."""
+        columns, counts = self.term_counts(text, blocks)
+        return columns, self._tf_idf(columns, counts)
+
+    def _tf_idf(self, columns: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        return self.weighting.tf_weights(counts) * self.idf[columns] if len(columns) else np.zeros(0)
+
+    def term_counts(self, text: str, blocks: Sequence[str] = BLOCKS) -> tuple[np.ndarray, np.ndarray]:
+        """Known terms of ``text`` in ``blocks`` as (columns, counts); a column appears once."""
         fitted, added = self._layers()
         column_parts: list[np.ndarray] = []
         count_parts: list[np.ndarray] = []
@@ -208,9 +220,9 @@ class TermSpace:
                     count_parts.append(counts)
         if not column_parts:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        column_array = np.concatenate(column_parts) if len(column_parts) > 1 else column_parts[0]
-        counts = np.concatenate(count_parts) if len(count_parts) > 1 else count_parts[0]
-        return column_array, self.weighting.tf_weights(counts) * self.idf[column_array]
+        if len(column_parts) == 1:
+            return column_parts[0], count_parts[0]
+        return np.concatenate(column_parts), np.concatenate(count_parts)
 
     def _layers(self) -> tuple[CodedVocabulary | None, ChainMap | None]:
         """The fitted coded vocabulary, if the fit made one, and the terms added since (None
@@ -493,11 +505,15 @@ def _ngram_codes(token_ids: list[int], lengths: list[int], ngram_max: int
     return doc_of_key, columns.astype(np.int64), counts, term_codes.astype(np.int64), n_tokens
 
 
+def _summed_counts(parts: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Counted lines' (columns, counts) as one text's: counts of the same column added."""
+    if len(parts) == 1:
+        return parts[0]
+    return _sum_by_column(np.concatenate([c for c, _ in parts]), np.concatenate([n for _, n in parts]))
+
+
 @nb.njit(cache=True, nogil=True)
-def _normalized_sum(columns, values, block_of_term, accented_weight, folded_weight):
-    """Values summed per column (columns ascending), each block scaled to unit length times its
-    weight, zeros dropped: a query's last step in one compiled call instead of a dozen numpy
-    calls on a few hundred terms."""
+def _sum_by_column(columns, counts):
     order = np.argsort(columns, kind="mergesort")
     unique = np.empty(len(columns), dtype=np.int64)
     summed = np.zeros(len(columns), dtype=np.float64)
@@ -506,7 +522,17 @@ def _normalized_sum(columns, values, block_of_term, accented_weight, folded_weig
         if n == 0 or unique[n - 1] != columns[i]:
             unique[n] = columns[i]
             n += 1
-        summed[n - 1] += values[i]
+        summed[n - 1] += counts[i]
+    return unique[:n], summed[:n]
+
+
+@nb.njit(cache=True, nogil=True)
+def _normalized_sum(columns, values, block_of_term, accented_weight, folded_weight):
+    """Values summed per column (columns ascending), each block scaled to unit length times its
+    weight, zeros dropped: a query's last step in one compiled call instead of a dozen numpy
+    calls on a few hundred terms."""
+    unique, summed = _sum_by_column(columns, values)
+    n = len(unique)
     squares = np.zeros(2)
     for i in range(n):
         squares[block_of_term[unique[i]]] += summed[i] * summed[i]

@@ -116,7 +116,9 @@ def _install_sqlite_pragmas(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+        # On the driver's connection: every transaction begins here, and a statement through
+        # SQLAlchemy's execution machinery cost a read request 20 us for these few bytes.
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
 
 
 class SqliteWriterLock:

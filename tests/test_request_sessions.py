@@ -1,19 +1,24 @@
-"""A request's database session (http/deps): where its work runs (SQLite reads on the event
-loop, PostgreSQL reads and every write in worker threads), and that it ends with the request even
-when a dependency after it fails."""
+"""A request's database session (http/deps): where its work runs (reads on the event loop when
+the database is on this host, else in worker threads; every write in worker threads), and that it
+ends with the request even when a dependency after it fails."""
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from litestar.testing import TestClient
 from sqlalchemy import event
 
-from expert_match.db.engine import POOL_SIZE
+from expert_match.app import create_app
+from expert_match.db.engine import POOL_SIZE, reads_inline
 from expert_match.http import deps
+from expert_match.settings import Settings, SettingsError
 
+from tests.network import build_network
 from tests.tickets.test_ticket_api import file
 
 WORKER = "AnyIO worker thread"
@@ -32,18 +37,27 @@ def query_threads(database):
     event.remove(database.engine, "before_cursor_execute", record)
 
 
-def test_inline_reads_only_on_sqlite(database):
-    assert database.inline_reads is (database.dialect == "sqlite")
+def test_local_databases_read_on_the_loop_unless_told_otherwise(database):
+    # Both test databases are on this host (SQLite, PostgreSQL on 127.0.0.1): ``auto`` reads inline.
+    assert database.inline_reads
+    assert reads_inline(str(database.engine.url), "off") is False
+    with pytest.raises(SettingsError, match="READS_INLINE"):
+        Settings(reads_inline="sometimes")
 
 
-def test_a_ticket_read_runs_its_queries_on_the_loop_only_on_sqlite(parallel_network, database, query_threads):
-    ticket_id = file(parallel_network)["ticket"]["id"]
-    query_threads.clear()
-    response = parallel_network.client.get(f"/api/v1/tickets/{ticket_id}", headers=parallel_network.requester)
+@pytest.mark.parametrize("inline", [True, False], ids=["inline", "threads"])
+def test_a_ticket_reads_queries_run_where_the_database_says(database, settings, clock, admin_token, query_threads,
+                                                            inline):
+    chosen = dataclasses.replace(database, inline_reads=inline)
+    with TestClient(create_app(settings, clock=clock, database=chosen), raise_server_exceptions=False) as client:
+        network = build_network(client, chosen, admin_token)
+        ticket_id = file(network)["ticket"]["id"]
+        query_threads.clear()
+        response = client.get(f"/api/v1/tickets/{ticket_id}", headers=network.requester)
     assert response.status_code == 200 and response.json()["id"] == ticket_id
     selects = [thread for thread, verb in query_threads if verb == "SELECT"]
-    assert len(selects) >= 3  # the token, the ticket, its events, its offers
-    if database.dialect == "sqlite":
+    assert len(selects) >= 3  # the token, the ticket, its events
+    if inline:
         assert WORKER not in selects
     else:
         assert set(selects) == {WORKER}
@@ -165,16 +179,21 @@ def thread_trips(monkeypatch):
     return trips
 
 
-def test_reads_and_filings_end_their_transactions_in_the_trip_that_did_the_work(parallel_network, database,
-                                                                                thread_trips):
-    ticket_id = file(parallel_network)["ticket"]["id"]
-    thread_trips.clear()
-    read = parallel_network.client.get(f"/api/v1/tickets/{ticket_id}", headers=parallel_network.requester)
-    assert read.status_code == 200
-    reads = list(thread_trips)
-    thread_trips.clear()
-    assert file(parallel_network)["ticket"]["status"] == "matching"
-    if database.dialect == "sqlite":  # reads on the loop; the write in one trip with its lock
+@pytest.mark.parametrize("inline", [True, False], ids=["inline", "threads"])
+def test_reads_and_filings_end_their_transactions_in_the_trip_that_did_the_work(database, settings, clock, admin_token,
+                                                                                thread_trips, inline):
+    chosen = dataclasses.replace(database, inline_reads=inline)
+    with TestClient(create_app(settings, clock=clock, database=chosen), raise_server_exceptions=False) as client:
+        network = build_network(client, chosen, admin_token)
+        ticket_id = file(network)["ticket"]["id"]
+        thread_trips.clear()
+        read = client.get(f"/api/v1/tickets/{ticket_id}", headers=network.requester)
+        assert read.status_code == 200
+        reads = list(thread_trips)
+        thread_trips.clear()
+        assert file(network)["ticket"]["status"] == "matching"
+    # SQLite's write takes its lock in the same trip; PostgreSQL's has no lock to take.
+    if inline:  # reads on the loop; the write in one trip
         assert reads == [] and thread_trips == ["_write_in_one_trip"]
     else:  # the caller, then the ticket with its commit; filing: caller, plan, write, answer
         assert reads == ["caller_of", "load"]

@@ -30,6 +30,9 @@ class Settings:
     # JSON bodies are small (a profile, a ticket); anything larger is refused with 413.
     max_body_bytes: int = 64 * 1024
     sqlite_busy_timeout_ms: int = 10_000
+    # Requests' reads on the event loop (on), in worker threads (off), or auto: on for SQLite and
+    # for PostgreSQL on this host, off for PostgreSQL across a network (``db.engine.reads_inline``).
+    reads_inline: str = "auto"
     log_level: str = "INFO"
     # Authentication: API tokens live this many days; web sessions this many hours. Failed logins
     # allowed per account and per client address within the window before 429.
@@ -82,9 +85,12 @@ class Settings:
 
     def __post_init__(self) -> None:
         parse_offer_rounds(self.offer_rounds)
+        if self.reads_inline not in READS_INLINE:
+            raise SettingsError(f"{PREFIX}READS_INLINE must be one of {', '.join(READS_INLINE)}, not {self.reads_inline!r}")
 
 
 PRIORITIES = ("urgent", "high", "normal", "low")
+READS_INLINE = ("auto", "on", "off")
 
 
 def parse_offer_rounds(text: str) -> dict[str, tuple[int, int]]:

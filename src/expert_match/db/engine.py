@@ -42,17 +42,9 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    @property
-    def inline_reads(self) -> bool:
-        """Whether a read may run on the caller's (event-loop) thread instead of a worker thread.
-
-        SQLite in WAL: a reader never waits for a lock and its queries are in-process work of
-        tens of microseconds, while each hop to a worker thread and back costs the event loop
-        more than that (GIL hand-offs included): one server process served 148 ticket reads/s
-        with the hops and 270/s without (``expert-match bench api``). PostgreSQL reads wait
-        on the network, so they stay in threads.
-        """
-        return self.dialect == "sqlite"
+    # Whether a request's reads run on its event-loop thread instead of a worker thread
+    # (``reads_inline``).
+    inline_reads: bool = False
 
     def ping(self) -> None:
         """Run a trivial query; raises when the database cannot be reached."""
@@ -71,7 +63,38 @@ def create_database(settings: Settings) -> Database:
         engine=engine,
         writer=sessionmaker(bind=engine, expire_on_commit=False),
         reader=sessionmaker(bind=reader_engine, expire_on_commit=False),
+        inline_reads=reads_inline(url, settings.reads_inline),
     )
+
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def reads_inline(url: str, choice: str = "auto") -> bool:
+    """Whether requests' reads run on the event loop (``EXPERT_MATCH_READS_INLINE``: auto, on, off).
+
+    Each hop to a worker thread and back costs the event loop more than a read's queries when
+    they answer in tens of microseconds, GIL hand-offs included. SQLite in WAL: a reader never
+    waits for a lock, and one server process served 148 ticket reads/s with the hops, 270/s
+    without. PostgreSQL on the same host answers over loopback in about as little: ``bench api``
+    read 755 tickets/s with the hops and 1,078/s without (filing 79 and 86/s). A PostgreSQL
+    server across a network answers in a millisecond or more, during which an inline read would
+    hold every request of its process, so ``auto`` keeps those reads in threads. Writes always
+    run in threads.
+
+    >>> [reads_inline(u) for u in ("sqlite:///x.db", "postgresql://app@127.0.0.1/em",
+    ...                            "postgresql:///em", "postgresql://app@db.internal/em")]
+    [True, True, True, False]
+    >>> reads_inline("postgresql://app@db.internal/em", "on"), reads_inline("sqlite:///x.db", "off")
+    (True, False)
+    """
+    if choice != "auto":
+        return choice == "on"
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return True
+    host = parsed.host or str(parsed.query.get("host") or "")
+    return not host or host.startswith("/") or host in LOCAL_HOSTS
 
 
 # Connections per process. The web layer admits at most POOL_SIZE requests to the database at
@@ -81,12 +104,16 @@ def create_database(settings: Settings) -> Database:
 # backend forked each time (389 sessions opened in one bench api run, 29 now), and ticket reads
 # served 585 req/s against 729 now (2 workers, 32 connections).
 POOL_SIZE, MAX_OVERFLOW = 12, 4
+POSTGRES_CONNECT_TIMEOUT_S = 10
 
 
 def _create_engine(url: str, settings: Settings) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW)
+        # A bounded wait for a server that does not answer: a read on the event loop (see
+        # ``reads_inline``) holds its process's requests while it connects.
+        return create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW,
+                             connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S})
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(

@@ -45,15 +45,20 @@ def test_local_databases_read_on_the_loop_unless_told_otherwise(database):
         Settings(reads_inline="sometimes")
 
 
-@pytest.mark.parametrize("inline", [True, False], ids=["inline", "threads"])
-def test_a_ticket_reads_queries_run_where_the_database_says(database, settings, clock, admin_token, query_threads,
-                                                            inline):
-    chosen = dataclasses.replace(database, inline_reads=inline)
+@pytest.fixture(params=[True, False], ids=["inline", "threads"])
+def reads_where(request, database, settings, clock, admin_token):
+    """(inline, network): the small network on an app whose reads run on the event loop or in
+    worker threads, whatever ``auto`` would choose for the test database."""
+    chosen = dataclasses.replace(database, inline_reads=request.param)
     with TestClient(create_app(settings, clock=clock, database=chosen), raise_server_exceptions=False) as client:
-        network = build_network(client, chosen, admin_token)
-        ticket_id = file(network)["ticket"]["id"]
-        query_threads.clear()
-        response = client.get(f"/api/v1/tickets/{ticket_id}", headers=network.requester)
+        yield request.param, build_network(client, chosen, admin_token)
+
+
+def test_a_ticket_reads_queries_run_where_the_database_says(reads_where, query_threads):
+    inline, network = reads_where
+    ticket_id = file(network)["ticket"]["id"]
+    query_threads.clear()
+    response = network.client.get(f"/api/v1/tickets/{ticket_id}", headers=network.requester)
     assert response.status_code == 200 and response.json()["id"] == ticket_id
     selects = [thread for thread, verb in query_threads if verb == "SELECT"]
     assert len(selects) >= 3  # the token, the ticket, its events
@@ -179,19 +184,15 @@ def thread_trips(monkeypatch):
     return trips
 
 
-@pytest.mark.parametrize("inline", [True, False], ids=["inline", "threads"])
-def test_reads_and_filings_end_their_transactions_in_the_trip_that_did_the_work(database, settings, clock, admin_token,
-                                                                                thread_trips, inline):
-    chosen = dataclasses.replace(database, inline_reads=inline)
-    with TestClient(create_app(settings, clock=clock, database=chosen), raise_server_exceptions=False) as client:
-        network = build_network(client, chosen, admin_token)
-        ticket_id = file(network)["ticket"]["id"]
-        thread_trips.clear()
-        read = client.get(f"/api/v1/tickets/{ticket_id}", headers=network.requester)
-        assert read.status_code == 200
-        reads = list(thread_trips)
-        thread_trips.clear()
-        assert file(network)["ticket"]["status"] == "matching"
+def test_reads_and_filings_end_their_transactions_in_the_trip_that_did_the_work(reads_where, thread_trips):
+    inline, network = reads_where
+    ticket_id = file(network)["ticket"]["id"]
+    thread_trips.clear()
+    read = network.client.get(f"/api/v1/tickets/{ticket_id}", headers=network.requester)
+    assert read.status_code == 200
+    reads = list(thread_trips)
+    thread_trips.clear()
+    assert file(network)["ticket"]["status"] == "matching"
     # SQLite's write takes its lock in the same trip; PostgreSQL's has no lock to take.
     if inline:  # reads on the loop; the write in one trip
         assert reads == [] and thread_trips == ["_write_in_one_trip"]

@@ -18,20 +18,23 @@ SKILL_MATCH_SHARE = 0.5  # share of a skill name's idf mass (n-grams included) t
 
 
 def explain_terms(
-    expert: Mapping[int, float], query: sp.csr_matrix, space: TermSpace,
+    expert: Mapping[int, float], query: sp.csr_matrix | Mapping[int, float], space: TermSpace,
     display: Callable[[Collection[str]], Mapping[str, str]] | None = None,
 ) -> tuple[MatchedTerm, ...]:
     """Shared terms with their contribution to the text score, strongest first.
 
     ``expert``: the expert's (centroid) weight per term column, at least on the query's columns.
-    A term is shown once (contributions of both blocks added) and in the expert's own accented
-    spelling when ``display`` (given the folded terms shown, their accented spelling in the
-    expert's texts) or the accented block has one: an unaccented problem "chu ky so" shows
-    "chữ ký số".
+    ``query``: the problem's vector, or its weight per column (``query_weights``), which a
+    ranking builds once for all the experts it explains. A term is shown once (contributions of
+    both blocks added) and in the expert's own accented spelling when ``display`` (given the
+    folded terms shown, their accented spelling in the expert's texts) or the accented block has
+    one: an unaccented problem "chu ky so" shows "chữ ký số".
     """
-    matched = [(column, value * weight) for column, weight in zip(query.indices.tolist(), query.data.tolist())
-               if (value := expert.get(column)) is not None]
-    if not any(space.block_of_term[column] == ACCENTED_BLOCK for column, _ in matched):
+    weights = query_weights(query) if isinstance(query, sp.csr_matrix) else query
+    # Over the expert's shared columns (50-60), not the problem's 150-300.
+    matched = [(column, value * weight) for column, value in expert.items()
+               if (weight := weights.get(column)) is not None]
+    if not (space.block_of_term[[column for column, _ in matched]] == ACCENTED_BLOCK).any():
         # One block: a column is its own term. Only the strongest need their text (and ties
         # with the last shown, ordered by text below): the text of all 50-60 shared terms of
         # each expert explained cost more than ranking.
@@ -54,6 +57,11 @@ def explain_terms(
     ranked = sorted(merged.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TERMS]
     forms = display([key for key, _ in ranked]) if display else {}
     return tuple(MatchedTerm(term=forms.get(key, spelled[key]), weight=round(weight, 4)) for key, weight in ranked)
+
+
+def query_weights(query: sp.csr_matrix) -> dict[int, float]:
+    """A problem vector's weight per column."""
+    return dict(zip(query.indices.tolist(), query.data.tolist()))
 
 
 def accented_forms(texts: Sequence[str], analyzer: Analyzer, wanted: Collection[str] | None = None) -> dict[str, str]:

@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from expert_match.matching.analysis import ACCENTED, FOLDED, Analyzer, query_blocks, without_english_function_words
-from expert_match.matching.explain import accented_forms, explain_skills, explain_terms, skill_keys
+from expert_match.matching.explain import accented_forms, explain_skills, explain_terms, query_weights, skill_keys
 from expert_match.matching.bilingual import TERMS
 from expert_match.matching.filters import Eligibility
 from expert_match.matching.glossary import Glossary
@@ -322,6 +322,7 @@ class ExpertRanker:
         # Exact top k (score descending, then expert id) without scoring every posting; see ``topk``.
         found, text = self.pruned_.top(query.indices, query.data, k, multiplier)
         folded_query = set(self.space_.analyzer.terms(problem.text)[FOLDED])
+        weights = query_weights(query)
         matches = []
         for rank, (index, text_score) in enumerate(zip(found.tolist(), text.tolist()), start=1):
             total = text_score * float(multiplier[index])
@@ -331,7 +332,7 @@ class ExpertRanker:
             matches.append(Match(
                 expert_id=int(self.expert_ids_[index]), rank=rank, score=total, parts=parts,
                 matched_terms=explain_terms(
-                    self.centroid_on(index, query.indices), query, self.space_, self._spellings(index)),
+                    self.centroid_on(index, query.indices), weights, self.space_, self._spellings(index)),
                 matched_skills=explain_skills(self.skill_keys_[index], folded_query, self.space_),
             ))
         return matches

@@ -72,18 +72,52 @@ def accented_forms(texts: Sequence[str], analyzer: Analyzer, wanted: Collection[
     >>> accented_forms(["Chữ ký số cho UBND"], Analyzer(), wanted=["chu ky", "ubnd"])
     {'chu ky': 'chữ ký', 'ubnd': 'ubnd'}
     """
+    if wanted is not None:
+        return _wanted_forms(texts, analyzer, wanted)
     forms: dict[str, str] = {}
-    first_words = None if wanted is None else {key.split(" ", 1)[0] for key in wanted}
     for text in texts:
         for line in text.split("\n"):
             accented, folded = analyzer.tokens(line)
             for i, word in enumerate(folded):
-                if first_words is not None and word not in first_words:
-                    continue
                 forms.setdefault(word, accented[i])
                 if i + 1 < len(folded):
                     forms.setdefault(f"{word} {folded[i + 1]}", f"{accented[i]} {accented[i + 1]}")
-    return forms if wanted is None else {key: forms[key] for key in wanted if key in forms}
+    return forms
+
+
+def _wanted_forms(texts: Sequence[str], analyzer: Analyzer, wanted: Collection[str]) -> dict[str, str]:
+    """``accented_forms`` of a few terms: each one's first occurrence found with ``list.index``
+    (a C-level scan) line by line, stopping once all have one. A Python loop over every token of
+    the expert's texts took a quarter of a ranking's time at 13,000 experts."""
+    forms: dict[str, str] = {}
+    missing = [(key, *key.split(" ", 1)) for key in wanted]
+    for text in texts:
+        for line in text.split("\n"):
+            accented, folded = analyzer.tokens(line)
+            for key, first, *second in missing:
+                if spelled := _first_spelling(accented, folded, first, second[0] if second else None):
+                    forms[key] = spelled
+            missing = [entry for entry in missing if entry[0] not in forms]
+            if not missing:
+                break
+        if not missing:
+            break
+    return {key: forms[key] for key in wanted if key in forms}
+
+
+def _first_spelling(accented: list[str], folded: list[str], first: str, second: str | None) -> str | None:
+    """The accented spelling of the first occurrence of ``first`` (followed by ``second``)."""
+    start = 0
+    while True:
+        try:
+            i = folded.index(first, start)
+        except ValueError:
+            return None
+        if second is None:
+            return accented[i]
+        if i + 1 < len(folded) and folded[i + 1] == second:
+            return f"{accented[i]} {accented[i + 1]}"
+        start = i + 1
 
 
 def skill_keys(skills: Sequence[SkillEvidence], space: TermSpace) -> list[tuple[str, list[dict[str, float]]]]:

@@ -514,6 +514,7 @@ def _summed_counts(parts: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.n
 
 @nb.njit(cache=True, nogil=True)
 def _sum_by_column(columns, counts):
+    """(columns ascending, each once; the counts of each column added up)."""
     order = np.argsort(columns, kind="mergesort")
     unique = np.empty(len(columns), dtype=np.int64)
     summed = np.zeros(len(columns), dtype=np.float64)

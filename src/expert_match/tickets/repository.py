@@ -395,9 +395,7 @@ class TicketRepository:
     def resolved_among(self, ticket_ids: list[int]) -> set[int]:
         found: set[int] = set()
         for start in range(0, len(ticket_ids), IN_CHUNK):
-            query = select(_tickets.id).where(_tickets.id.in_(ticket_ids[start:start + IN_CHUNK]),
-                                               _tickets.status.in_(_RESOLVED))
-            found.update(self.session.scalars(query))
+            found.update(self.session.scalars(_RESOLVED_AMONG, {"ids": ticket_ids[start:start + IN_CHUNK]}))
         return found
 
     def newest_resolved_ids(self, limit: int) -> list[int]:
@@ -469,6 +467,8 @@ _LOADS = (select(_tickets.assigned_expert_id, func.count())
           .where(_tickets.status.in_(WORKING_STATES), _tickets.assigned_expert_id.is_not(None))
           .group_by(_tickets.assigned_expert_id))
 _RESOLVED = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+_RESOLVED_AMONG = select(_tickets.id).where(_tickets.id.in_(bindparam("ids", expanding=True)),
+                                            _tickets.status.in_(_RESOLVED))
 _STATUS_CHANGES = (select(_events.ticket_id, _events.at, _events.kind, _events.to_status)
                    .where(_events.ticket_id.in_(bindparam("ids", expanding=True)),
                           or_(_events.to_status.is_not(None), _events.kind == "post_advice"))

@@ -389,8 +389,7 @@ class TicketRepository:
 
     def status_events_since(self, event_id: int) -> list[tuple[int, int]]:
         """(event id, ticket id) of every status change logged after ``event_id``."""
-        query = select(_events.id, _events.ticket_id).where(_events.id > event_id, _events.to_status.is_not(None))
-        return [(e, t) for e, t in self.session.execute(query.order_by(_events.id))]
+        return [(e, t) for e, t in self.session.execute(_STATUS_EVENTS_SINCE, {"event_id": event_id})]
 
     def resolved_among(self, ticket_ids: list[int]) -> set[int]:
         found: set[int] = set()
@@ -467,6 +466,9 @@ _LOADS = (select(_tickets.assigned_expert_id, func.count())
           .where(_tickets.status.in_(WORKING_STATES), _tickets.assigned_expert_id.is_not(None))
           .group_by(_tickets.assigned_expert_id))
 _RESOLVED = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+# Every filing reads the status changes since the similar-ticket index's watermark.
+_STATUS_EVENTS_SINCE = (select(_events.id, _events.ticket_id)
+                        .where(_events.id > bindparam("event_id"), _events.to_status.is_not(None)).order_by(_events.id))
 _RESOLVED_AMONG = select(_tickets.id).where(_tickets.id.in_(bindparam("ids", expanding=True)),
                                             _tickets.status.in_(_RESOLVED))
 _STATUS_CHANGES = (select(_events.ticket_id, _events.at, _events.kind, _events.to_status)

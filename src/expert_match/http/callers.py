@@ -11,6 +11,5 @@ from expert_match.orgs.models import Role, User
 
 
 def principal(session: Session, user: User | TokenHolder, csrf: str | None = None) -> Caller:
-    expert = ExpertRepository(session).by_user_ids([user.id]).get(user.id) if user.role == Role.EXPERT else None
-    return Caller(user_id=user.id, role=user.role, org_id=user.org_id,
-                  expert_id=expert.id if expert else None, session_csrf=csrf)
+    expert_id = ExpertRepository(session).id_of_user(user.id) if user.role == Role.EXPERT else None
+    return Caller(user_id=user.id, role=user.role, org_id=user.org_id, expert_id=expert_id, session_csrf=csrf)

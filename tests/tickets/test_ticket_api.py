@@ -156,6 +156,31 @@ def test_assignment_respects_conflicts_and_capacity(parallel_network, database):
     assert events[-1]["data"]["capacity_override"] is True and events[-1]["body"] == "Khẩn cấp, chuyên gia đồng ý"
 
 
+def test_an_offer_is_refused_to_an_inactive_or_full_expert(parallel_network):
+    network, client = parallel_network, parallel_network.client
+    ticket = file(network)["ticket"]
+    first, second, *_ = offers_of(network, ticket["id"])
+    # Deactivated after the offer went out: accepting is refused, and nothing changes.
+    assert client.patch(f"/api/v1/experts/{first['expert_id']}", json={"active": False},
+                        headers=network.admin).status_code == 200
+    refused = client.post(f"/api/v1/offers/{first['id']}/accept", headers=network.as_expert(first["expert_id"]))
+    assert refused.status_code == 409 and "inactive" in refused.json()["detail"]
+    # At capacity (one active ticket of one): refused too.
+    other = file(network, GIS)["ticket"]
+    assert client.patch(f"/api/v1/experts/{second['expert_id']}", json={"capacity": 1},
+                        headers=network.admin).status_code == 200
+    assert client.post(f"/api/v1/tickets/{other['id']}/assign", json={"expert_id": second["expert_id"]},
+                       headers=network.admin).status_code == 200
+    full = client.post(f"/api/v1/offers/{second['id']}/accept", headers=network.as_expert(second["expert_id"]))
+    assert full.status_code == 409 and "at capacity (1 active tickets)" in full.json()["detail"]
+    assert client.get(f"/api/v1/tickets/{ticket['id']}", headers=network.admin).json()["assigned_expert_id"] is None
+    # With room again, the same offer goes through.
+    assert client.patch(f"/api/v1/experts/{second['expert_id']}", json={"capacity": 2},
+                        headers=network.admin).status_code == 200
+    taken = client.post(f"/api/v1/offers/{second['id']}/accept", headers=network.as_expert(second["expert_id"]))
+    assert taken.status_code == 200 and taken.json()["assigned_expert_id"] == second["expert_id"]
+
+
 def test_reopen_window_auto_close_and_breaches_happen_once(parallel_network, clock, database):
     network, client = parallel_network, parallel_network.client
     clock.current = local_time(2026, 11, 23, 8, 0)  # Monday

@@ -33,6 +33,7 @@ _users = User.__table__.c
 # The caller's profile id alone: loading the profile with its skills, districts, leave and
 # conflicts (seven queries) for it cost an expert's every request 2 ms.
 _PROFILE_OF_USER = select(_profiles.id).where(_profiles.user_id == bindparam("user_id"))
+_STANDING = select(_profiles.active, _profiles.capacity).where(_profiles.id == bindparam("expert_id"))
 _EMAILS = (select(_users.email).join_from(User.__table__, ExpertProfile.__table__, _profiles.user_id == _users.id)
            .where(_profiles.id.in_(bindparam("ids", expanding=True)), _users.active.is_(True)).order_by(_users.id))
 GOOD_RATING = 4
@@ -78,6 +79,12 @@ class ExpertRepository:
         return self.session.scalar(
             select(ExpertProfile).where(ExpertProfile.user_id == user_id).options(*_EXPERT_LOADS)
         )
+
+    def standing(self, expert_id: int) -> tuple[bool, int] | None:
+        """(active, capacity) of an expert, None when there is no such expert: what accepting an
+        offer checks, inside the write transaction."""
+        row = self.session.execute(_STANDING, {"expert_id": expert_id}).one_or_none()
+        return (bool(row[0]), int(row[1])) if row is not None else None
 
     def id_of_user(self, user_id: int) -> int | None:
         """The expert profile id of a user (every request an expert makes asks for it)."""

@@ -140,12 +140,14 @@ def accept(session: Session, desk: Desk, caller: Caller, offer_id: int, now: dat
     ticket = offer.ticket
     if offer.state == OfferState.PENDING and offer.expires_at <= now:
         raise Conflict("the offer has expired", field="offer")
-    expert = ExpertRepository(session).get(offer.expert_id)
+    # Two columns, not the whole profile with its skills and leave: this runs under the writer.
+    standing = ExpertRepository(session).standing(offer.expert_id)
     repo = TicketRepository(session)
-    if expert is None or not expert.active:
+    if standing is None or not standing[0]:
         raise Conflict("your profile is inactive; reactivate it to take tickets", field="offer")
-    if offer.state == OfferState.PENDING and repo.load_of(expert.id) >= expert.capacity:
-        raise Conflict(f"you are at capacity ({expert.capacity} active tickets)", field="offer")
+    capacity = standing[1]
+    if offer.state == OfferState.PENDING and repo.load_of(offer.expert_id) >= capacity:
+        raise Conflict(f"you are at capacity ({capacity} active tickets)", field="offer")
     _settle(session, offer, OfferState.ACCEPTED, now)
     ticket.assigned_expert_id = offer.expert_id
     apply(session, ticket, TicketAction.ACCEPT_OFFER, {Actor.OFFERED_EXPERT}, now, calendar=desk.calendar,

@@ -75,11 +75,6 @@ class ExpertRepository:
     def get(self, expert_id: int) -> ExpertProfile | None:
         return self.session.scalar(select(ExpertProfile).where(ExpertProfile.id == expert_id).options(*_EXPERT_LOADS))
 
-    def get_by_user(self, user_id: int) -> ExpertProfile | None:
-        return self.session.scalar(
-            select(ExpertProfile).where(ExpertProfile.user_id == user_id).options(*_EXPERT_LOADS)
-        )
-
     def standing(self, expert_id: int) -> tuple[bool, int] | None:
         """(active, capacity) of an expert, None when there is no such expert: what accepting an
         offer checks, inside the write transaction."""

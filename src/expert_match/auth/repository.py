@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session, joinedload
 
 from expert_match.auth.models import ApiToken, LoginAttempt, WebSession
@@ -34,6 +34,7 @@ _attempts = LoginAttempt.__table__.c
 _EVENTS_SINCE = (select(_attempts.key, func.count())
                  .where(_attempts.key.in_(bindparam("keys", expanding=True)), _attempts.at > bindparam("since"))
                  .group_by(_attempts.key))
+_ADD_EVENT = insert(LoginAttempt.__table__)
 
 
 class AuthRepository:
@@ -64,6 +65,11 @@ class AuthRepository:
 
     def delete_expired_sessions(self, now: datetime) -> int:
         return self.session.execute(delete(WebSession).where(WebSession.expires_at <= now)).rowcount or 0
+
+    def add_events(self, keys: Sequence[str], at: datetime) -> None:
+        """One (key, time) event per key, in one statement: as objects they were one INSERT each
+        on SQLite (the ORM reads their ids back, which SQLite cannot do for a batch)."""
+        self.session.execute(_ADD_EVENT, [{"key": key, "at": at} for key in keys])
 
     def events_since(self, keys: Sequence[str], since: datetime) -> dict[str, int]:
         """How many events each key has after ``since`` (keys without any are left out); one

@@ -56,8 +56,7 @@ def check_filing_rate(session: Session, user_id: int, address: str, now: datetim
 
 def record_filing(session: Session, user_id: int, address: str, now: datetime, settings: Settings) -> None:
     # Counted in the same table as failed logins: both are (key, time) events read by window.
-    for key, _limit in _filing_keys(user_id, address, settings):
-        session.add(LoginAttempt(key=key, at=now))
+    AuthRepository(session).add_events([key for key, _limit in _filing_keys(user_id, address, settings)], now)
     # No sweep here: filings are frequent and the scheduler's housekeeping drops old events.
 
 
@@ -88,8 +87,7 @@ def login(session: Session, email: str, password: str, address: str, now: dateti
     user = UserRepository(session).get_by_email(email)
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
-        for key in (account_key(email), _address_key(address)):
-            session.add(LoginAttempt(key=key, at=now))
+        repo.add_events([account_key(email), _address_key(address)], now)
         _forget_old_events(repo, now, settings)
         return LoginResult(user=None)
     repo.clear_failures(account_key(email))

@@ -46,12 +46,12 @@ class Message:
 
 def enqueue(session: Session, event_id: int, message: Message, emails: Sequence[str], now: datetime) -> None:
     """One e-mail per recipient and one webhook call, in the event's transaction."""
-    repo = NotificationRepository(session)
-    rows = [(Channel.EMAIL, email) for email in dict.fromkeys(emails)] + [(Channel.WEBHOOK, "webhook")]
-    for channel, recipient in rows:
-        repo.add(Notification(event_id=event_id, kind=message.kind, channel=channel, recipient=recipient,
-                              subject=message.subject, body=message.body, payload=message.payload,
-                              state=DeliveryState.PENDING, attempts=0, created_at=now, next_attempt_at=now))
+    recipients = [(Channel.EMAIL, email) for email in dict.fromkeys(emails)] + [(Channel.WEBHOOK, "webhook")]
+    NotificationRepository(session).add_all([
+        {"event_id": event_id, "kind": message.kind, "channel": channel, "recipient": recipient,
+         "subject": message.subject, "body": message.body, "payload": message.payload,
+         "state": DeliveryState.PENDING, "attempts": 0, "created_at": now, "next_attempt_at": now}
+        for channel, recipient in recipients])
 
 
 def backoff(attempts: int) -> timedelta:

@@ -73,9 +73,10 @@ def rank_for(session: Session, desk: Desk, ticket: Ticket, now: datetime, k: int
 
 
 def send_round(session: Session, desk: Desk, ticket: Ticket, now: datetime, *, actors: set[Actor],
-               user_id: int | None = None, ranked: Ranked | None = None) -> list[Offer]:
+               user_id: int | None = None, ranked: Ranked | None = None) -> int:
     """Offer the ticket to the next best experts; ``needs_attention`` when nobody is left.
-    ``ranked``: a ranking already made for this new ticket (filing ranks before it writes)."""
+    ``ranked``: a ranking already made for this new ticket (filing ranks before it writes).
+    Returns how many offers went out."""
     if ticket.status == TicketStatus.NEW:
         apply(session, ticket, TicketAction.START_MATCHING, actors, now, calendar=desk.calendar, user_id=user_id)
     elif ticket.status == TicketStatus.NEEDS_ATTENTION:
@@ -89,19 +90,18 @@ def send_round(session: Session, desk: Desk, ticket: Ticket, now: datetime, *, a
     if not candidates:
         apply(session, ticket, TicketAction.NO_CANDIDATES, {Actor.SYSTEM}, now, calendar=desk.calendar,
               data={"round": ticket.offer_round})
-        return []
+        return 0
     ticket.offer_round += 1
     expires = desk.calendar.add(now, timedelta(minutes=minutes))
-    repo = TicketRepository(session)
-    offers = [repo.add_offer(Offer(ticket_id=ticket.id, expert_id=m.expert_id, round=ticket.offer_round, rank=rank,
-                                   score=m.score, explanation=explanation(m), state=OfferState.PENDING,
-                                   offered_at=now, expires_at=expires))
-              for rank, m in enumerate(candidates, start=1)]
+    TicketRepository(session).add_offers([
+        {"ticket_id": ticket.id, "expert_id": m.expert_id, "round": ticket.offer_round, "rank": rank, "score": m.score,
+         "explanation": explanation(m), "state": OfferState.PENDING, "offered_at": now, "expires_at": expires}
+        for rank, m in enumerate(candidates, start=1)])
     record(session, ticket, "offered", Actor.SYSTEM, now,
            data={"round": ticket.offer_round, "expert_ids": [m.expert_id for m in candidates],
                  "expires_at": expires.isoformat()})
     session.flush()
-    return offers
+    return len(candidates)
 
 
 def _own_offer(session: Session, caller: Caller, offer_id: int) -> Offer:

@@ -6,8 +6,9 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, bindparam, case, exists, func, or_, select, update
+from sqlalchemy import Select, bindparam, case, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from expert_match.db.paging import Window, fetch_page, order_clauses
@@ -301,9 +302,12 @@ class TicketRepository:
         return {int(d["expert_id"]) for d in self.session.scalars(query) if d and "expert_id" in d}
 
     # -- offers ------------------------------------------------------------------------------------
-    def add_offer(self, offer: Offer) -> Offer:
-        self.session.add(offer)
-        return offer
+    def add_offers(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Offers as column values, in one statement. As objects they were one INSERT each on
+        SQLite (the ORM reads new ids back, and SQLite cannot match a batch's ids to its rows);
+        a round's offers are read back by query, never through these objects."""
+        if rows:
+            self.session.execute(_ADD_OFFERS, list(rows))
 
     def offer(self, offer_id: int) -> Offer | None:
         return self.session.scalars(select(Offer).options(joinedload(Offer.ticket)).where(Offer.id == offer_id)
@@ -475,5 +479,6 @@ _STATUS_CHANGES = (select(_events.ticket_id, _events.at, _events.kind, _events.t
                    .where(_events.ticket_id.in_(bindparam("ids", expanding=True)),
                           or_(_events.to_status.is_not(None), _events.kind == "post_advice"))
                    .order_by(_events.id))
+_ADD_OFFERS = insert(Offer.__table__)
 _PENDING_EXPERTS = select(_offers.ticket_id, _offers.expert_id).where(_offers.ticket_id.in_(bindparam("ids", expanding=True)),
                                                                       _offers.state == OfferState.PENDING)

@@ -1,0 +1,44 @@
+"""What a filing writes, and in how many statements: the writer (on SQLite, one at a time for
+every instance) is held while they run, so each table's new rows go in one statement."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from sqlalchemy import event, select
+
+from expert_match.auth.models import LoginAttempt
+from expert_match.notify.models import Channel, DeliveryState, Notification
+from expert_match.tickets.models import Offer, OfferState
+
+from tests.tickets.test_ticket_api import file
+
+INSERT_INTO = re.compile(r"^\s*INSERT INTO (\w+)", re.IGNORECASE)
+
+
+def test_a_filing_writes_each_tables_rows_in_one_statement(parallel_network, database):
+    inserts: Counter[str] = Counter()
+
+    def record(_conn, _cursor, statement, *_args):
+        if found := INSERT_INTO.match(statement):
+            inserts[found.group(1)] += 1
+
+    event.listen(database.engine, "before_cursor_execute", record)
+    try:
+        ticket = file(parallel_network)["ticket"]
+    finally:
+        event.remove(database.engine, "before_cursor_execute", record)
+    with database.reader() as session:
+        offers = list(session.scalars(select(Offer).where(Offer.ticket_id == ticket["id"]).order_by(Offer.rank)))
+        notices = list(session.scalars(select(Notification).order_by(Notification.id)))
+        events = list(session.scalars(select(LoginAttempt)))
+    # parallel_network offers a normal ticket to several experts at once, each told by e-mail.
+    assert len(offers) >= 2
+    assert [o.rank for o in offers] == list(range(1, len(offers) + 1))
+    assert all(o.state == OfferState.PENDING and o.round == 1 and o.explanation["parts"]["total"] > 0 for o in offers)
+    assert [(n.channel, n.state) for n in notices] == (
+        [(Channel.EMAIL, DeliveryState.PENDING)] * len(offers) + [(Channel.WEBHOOK, DeliveryState.PENDING)])
+    assert len({n.recipient for n in notices}) == len(notices)
+    assert len(events) == 2  # the filing counted against the account and the client address
+    assert inserts["offers"] == inserts["notifications"] == inserts["login_attempts"] == 1

@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from expert_match.experts.models import ExpertProfile
 from expert_match.tickets.models import Ticket
@@ -106,3 +106,25 @@ def test_expert_loads_are_sorted_by_the_database_as_they_were_here(varied, netwo
     assert loads[experts[0]].load == 3 and experts[2] not in loads
     assert [x.expert_id for x in list(loads.values())[:2]] == [experts[0], experts[3]]  # 3/2, then no capacity
     assert sum(counts.get(i, 0) for i in loads) == 4 and set(WORKING_STATES) >= {S.ASSIGNED}
+
+
+def test_experts_without_capacity_are_found_through_their_index(varied, network, database):
+    """Not by reading every active profile: SQLite, given the ``active`` index too, chose it."""
+    statements: list[tuple[str, object]] = []
+
+    def record(_conn, _cursor, statement, parameters, *_args):
+        statements.append((statement, parameters))
+
+    with database.reader() as session:
+        event.listen(database.engine, "before_cursor_execute", record)
+        try:
+            expert_loads(session, 5)
+        finally:
+            event.remove(database.engine, "before_cursor_execute", record)
+        [(statement, parameters)] = [s for s in statements if "capacity = 0" in s[0]]
+        if database.dialect != "sqlite":
+            return
+        plan = " ".join(row[-1] for row in session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, parameters))
+    assert "INDEX ix_expert_profiles_no_capacity" in plan
+    assert "ix_expert_profiles_active (active=?)" not in plan

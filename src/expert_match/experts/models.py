@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from expert_match.db import Base, TimestampedMixin, UTCDateTime
@@ -34,6 +34,9 @@ class ExpertProfile(TimestampedMixin, Base):
         CheckConstraint("capacity >= 0 AND capacity <= 50", name="capacity_range"),
         # The matcher index polls for profiles changed since its watermark.
         Index("ix_expert_profiles_updated_at", "updated_at"),
+        # The desk lists experts who took no capacity; a handful among thousands.
+        Index("ix_expert_profiles_no_capacity", "id", sqlite_where=text("capacity = 0"),
+              postgresql_where=text("capacity = 0")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -120,3 +123,4 @@ class ExpertConflict(Base):
     reason: Mapped[str | None] = mapped_column(String(200))
 
     org: Mapped[Org] = relationship(lazy="raise")
+

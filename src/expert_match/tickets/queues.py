@@ -70,10 +70,11 @@ def queues(session: Session, desk: Desk, now: datetime, *, limit: int = 50, load
             reverse = chosen.order == "newest"
             briefs = sorted(briefs + replayed, key=_order_key(chosen.order), reverse=reverse)[:limit]
         sections[name] = Section(briefs, total + len(replayed))
+    counts = repo.open_counts(OPEN_STATES)
     return Queues(
         sections=sections,
-        by_district=_named_counts(repo.open_counts(OPEN_STATES, "district_code"), "unknown"),
-        by_category=_named_counts(repo.open_counts(OPEN_STATES, "category"), "uncategorised"),
+        by_district=_named_counts([(district, n) for district, _category, n in counts], "unknown"),
+        by_category=_named_counts([(category, n) for _district, category, n in counts], "uncategorised"),
         loads=expert_loads(session, loads_limit),
     )
 
@@ -87,9 +88,9 @@ def _order_key(order: str) -> Callable[[TicketBrief], tuple]:
     return lambda t: (t.id,)
 
 
-def _named_counts(counts: dict[str | None, int], missing: str) -> dict[str, int]:
+def _named_counts(counts: list[tuple[str | None, int]], missing: str) -> dict[str, int]:
     named: Counter[str] = Counter()
-    for key, count in counts.items():
+    for key, count in counts:
         named[key or missing] += count
     return dict(sorted(named.items()))
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, case, exists, func, insert, or_, select, update
+from sqlalchemy import Select, bindparam, case, exists, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session, joinedload
 
 from expert_match.db.paging import Window, fetch_page, order_clauses
@@ -197,11 +197,12 @@ class TicketRepository:
         query = select(*_BRIEF_COLUMNS).where(*conditions).order_by(*_queue_order(chosen.order)).limit(limit)
         return [TicketBrief(*row) for row in self.session.execute(query)], int(total or 0)
 
-    def open_counts(self, statuses: Iterable[TicketStatus], by: str) -> dict[str | None, int]:
-        """Open tickets per district code or category (``by``), None for those without one."""
-        column = {"district_code": Ticket.district_code, "category": Ticket.category}[by]
-        query = select(column, func.count()).where(Ticket.status.in_(list(statuses))).group_by(column)
-        return {key: int(count) for key, count in self.session.execute(query)}
+    def open_counts(self, statuses: Iterable[TicketStatus]) -> list[tuple[str | None, str | None, int]]:
+        """(district code, category, tickets) of the tickets in ``statuses``, None where a ticket
+        has none: one pass over the open tickets serves both of the desk's tallies."""
+        query = (select(Ticket.district_code, Ticket.category, func.count())
+                 .where(Ticket.status.in_(list(statuses))).group_by(Ticket.district_code, Ticket.category))
+        return [(district, category, int(count)) for district, category, count in self.session.execute(query)]
 
     def most_loaded(self, limit: int | None) -> list[tuple[int, str, int, int]]:
         """(expert id, name, active tickets, capacity) of active experts, most loaded relative to
@@ -218,9 +219,12 @@ class TicketRepository:
             select(*columns, counts.c.load).join(User, User.id == ExpertProfile.user_id)
             .join(counts, counts.c.expert_id == ExpertProfile.id).where(ExpertProfile.active.is_(True)))
         idle = ~exists().where(Ticket.assigned_expert_id == ExpertProfile.id, Ticket.status.in_(working))
+        # Their ids from the partial index of experts without capacity first: given both
+        # conditions at once, SQLite (no statistics) chose the index on ``active`` and read every
+        # active expert (6 ms of a 17 ms queue page at 13,000 experts).
         full = self.session.execute(
             select(*columns).join(User, User.id == ExpertProfile.user_id)
-            .where(ExpertProfile.active.is_(True), ExpertProfile.capacity <= 0, idle))
+            .where(ExpertProfile.id.in_(_NO_CAPACITY), ExpertProfile.active.is_(True), idle))
         rest = (select(*columns).join(User, User.id == ExpertProfile.user_id)
                 .where(ExpertProfile.active.is_(True), ExpertProfile.capacity > 0, idle).order_by(ExpertProfile.id))
         if limit is not None:
@@ -480,5 +484,9 @@ _STATUS_CHANGES = (select(_events.ticket_id, _events.at, _events.kind, _events.t
                           or_(_events.to_status.is_not(None), _events.kind == "post_advice"))
                    .order_by(_events.id))
 _ADD_OFFERS = insert(Offer.__table__)
+# Experts without capacity, by the partial index ix_expert_profiles_no_capacity: its condition is
+# written as there, since SQLite uses a partial index only for a query that repeats its WHERE term
+# (a bound parameter never does).
+_NO_CAPACITY = select(ExpertProfile.__table__.c.id).where(text("expert_profiles.capacity = 0"))
 _PENDING_EXPERTS = select(_offers.ticket_id, _offers.expert_id).where(_offers.ticket_id.in_(bindparam("ids", expanding=True)),
                                                                       _offers.state == OfferState.PENDING)

@@ -315,7 +315,7 @@ class ExpertRanker:
         window_start = problem.window_start or now
         window_end = problem.window_end or window_start + self.window
         availability = self.eligibility_.availability(
-            problem, loads or {}, window_start, window_end, self.expert_ids_, self.min_availability
+            problem, loads or {}, window_start, window_end, self.min_availability
         )
         district, feedback = self._boosts(problem)
         multiplier = availability * (1.0 + district + feedback)

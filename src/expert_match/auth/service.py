@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import msgspec
 from sqlalchemy.orm import Session
 
-from expert_match.auth.models import ApiToken, LoginAttempt, WebSession
+from expert_match.auth.models import ApiToken, WebSession
 from expert_match.auth.repository import AuthRepository, TokenHolder
 from expert_match.auth.secrets import MIN_PASSWORD_LENGTH, hash_password, new_token, token_hash, verify_password
 from expert_match.errors import InvalidReference, InvalidValue, NotFound, TooManyRequests, Unauthenticated

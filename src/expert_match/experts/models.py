@@ -123,4 +123,3 @@ class ExpertConflict(Base):
     reason: Mapped[str | None] = mapped_column(String(200))
 
     org: Mapped[Org] = relationship(lazy="raise")
-

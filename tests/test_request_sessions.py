@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from expert_match.app import create_app
 from expert_match.db.engine import POOL_SIZE, reads_inline
@@ -199,3 +199,19 @@ def test_reads_and_filings_end_their_transactions_in_the_trip_that_did_the_work(
     else:  # the caller, then the ticket with its commit; filing: caller, plan, write, answer
         assert reads == ["caller_of", "load"]
         assert thread_trips == ["caller_of", "plan", "_write_in_one_trip", "respond"]
+
+
+def test_postgresql_reads_run_without_a_transaction_and_writes_in_one(database):
+    """On PostgreSQL a read session's BEGIN and COMMIT were two round trips that bought nothing
+    at READ COMMITTED; SQLite keeps its DEFERRED read transaction (it never waits for a writer)."""
+    with database.reader() as reading, database.writer() as writing:
+        reading.execute(select(1))
+        writing.execute(select(1))
+        reader = reading.connection().connection.driver_connection
+        writer = writing.connection().connection.driver_connection
+        if database.dialect == "postgresql":
+            assert reader.autocommit is True and writer.autocommit is False
+            assert reader.info.transaction_status.name == "IDLE"  # nothing open between statements
+            assert writer.info.transaction_status.name == "INTRANS"
+        else:
+            assert reader.in_transaction and writer.in_transaction

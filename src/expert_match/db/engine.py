@@ -58,13 +58,24 @@ class Database:
 def create_database(settings: Settings) -> Database:
     url = normalize_database_url(settings.database_url)
     engine = _create_engine(url, settings)
-    reader_engine = engine.execution_options(**{SQLITE_BEGIN: "DEFERRED"})
+    reader_engine = engine.execution_options(**_reader_options(engine))
     return Database(
         engine=engine,
         writer=sessionmaker(bind=engine, expire_on_commit=False),
         reader=sessionmaker(bind=reader_engine, expire_on_commit=False),
         inline_reads=reads_inline(url, settings.reads_inline),
     )
+
+
+def _reader_options(engine: Engine) -> dict[str, Any]:
+    """How read sessions run. SQLite: in a DEFERRED transaction, which never waits for a writer.
+    PostgreSQL: in autocommit. A transaction there added a BEGIN and a COMMIT, two round trips,
+    to every request's reads and gave nothing back: at PostgreSQL's READ COMMITTED each statement
+    sees its own snapshot inside a transaction too, and reads take no locks (every FOR UPDATE is
+    in a writer session). A ticket read in process: 1,120-1,171 -> 1,032-1,083 us."""
+    if engine.dialect.name == "sqlite":
+        return {SQLITE_BEGIN: "DEFERRED"}
+    return {"isolation_level": "AUTOCOMMIT"}
 
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})

@@ -319,6 +319,7 @@ class TermSpace:
         new_terms: dict[str, int] = {}
         new_df: dict[str, int] = {}
         unknown = total = 0
+        size = len(self.vocabulary)
         for text in texts:
             for block, terms in self.analyzer.terms(text).items():
                 for term, count in terms.items():
@@ -328,7 +329,7 @@ class TermSpace:
                     if col is None or col >= self.fitted_terms:
                         unknown += count
                     if col is None:
-                        new_terms.setdefault(key, len(self.vocabulary) + len(new_terms))
+                        new_terms.setdefault(key, size + len(new_terms))
                         new_df[key] = new_df.get(key, 0) + 1
         space = self
         if new_terms:
@@ -422,7 +423,24 @@ def aggregation_matrix(owner: Sequence[int], weights: Sequence[float], n_owners:
 MAX_LAYERS = 8
 
 
-def layered(vocabulary: Mapping[str, int], new_terms: dict[str, int]) -> ChainMap:
+class LayeredVocabulary(ChainMap):
+    """A ``ChainMap`` of vocabulary layers whose length is counted once.
+
+    Layers never share a key (``extended`` only adds terms the vocabulary lacks), so the length
+    is the sum of theirs. ``ChainMap.__len__`` unions every layer's keys instead, and on a coded
+    fit that names every fitted term: 0.7 s at 10,000 resolved tickets, paid by every query after
+    the first update (``query_vector`` takes the length) and by every new term of an update.
+    """
+
+    def __init__(self, *maps: Mapping[str, int]) -> None:
+        super().__init__(*maps)
+        self._length = sum(len(layer) for layer in maps)
+
+    def __len__(self) -> int:
+        return self._length
+
+
+def layered(vocabulary: Mapping[str, int], new_terms: dict[str, int]) -> LayeredVocabulary:
     """``vocabulary`` with ``new_terms`` on top, the fitted dict left unchanged (readers may be
     using it). Each update used to add one layer, so a long-lived index (the resolved tickets,
     updated by nearly every filing) looked words up through thousands of dicts and kept them all;
@@ -431,17 +449,17 @@ def layered(vocabulary: Mapping[str, int], new_terms: dict[str, int]) -> ChainMa
     >>> v = {"a": 0}
     >>> for i in range(20):
     ...     v = layered(v, {f"t{i}": i + 1})
-    >>> len(v.maps) <= MAX_LAYERS + 1, v["t0"], v["t19"], v["a"]
-    (True, 1, 20, 0)
+    >>> len(v.maps) <= MAX_LAYERS + 1, v["t0"], v["t19"], v["a"], len(v)
+    (True, 1, 20, 0, 21)
     """
     maps = vocabulary.maps if isinstance(vocabulary, ChainMap) else [vocabulary]
     if len(maps) <= MAX_LAYERS:
-        return ChainMap(new_terms, *maps)
+        return LayeredVocabulary(new_terms, *maps)
     merged: dict[str, int] = {}
     for layer in reversed(maps[:-1]):
         merged.update(layer)
     merged.update(new_terms)
-    return ChainMap(merged, maps[-1])
+    return LayeredVocabulary(merged, maps[-1])
 
 
 DENSE_SPAN = 2**26  # codes below this are ranked with a presence table instead of a sort

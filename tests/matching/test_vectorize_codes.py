@@ -40,7 +40,7 @@ def test_codes_count_what_the_strings_count(accented, ngram_max):
 def test_fitted_vectors_match_the_query_path():
     space = TermSpace(Analyzer(ngram_max=2, stem=True), Weighting(tf="log", idf="bm25"))
     fitted = space.fit_transform(TEXTS)
-    again = space._document_vectors(TEXTS)  # the per-text Counter path used for updates
+    again = space._vectors_of([space._known_and_new(t) for t in TEXTS], {})  # the path of updates
     assert abs(fitted - again).max() < 1e-12
 
 
@@ -232,3 +232,63 @@ def test_updates_and_queries_never_name_every_fitted_term(monkeypatch):
     assert sorted(vocabulary[key] for key in added) == list(range(fitted_size, len(vocabulary)))
     top = ranker.top_text("zkrollup quantumx mới11x", k=3)
     assert top[0] == 111
+
+
+def coverage_term_by_term(space: TermSpace, text: str, blocks=("f",)) -> float:
+    """The coverage's definition, one vocabulary lookup per term."""
+    rarest = float(space.idf.max())
+    known = total = 0.0
+    for block, terms in space.analyzer.terms(text).items():
+        for term, count in terms.items() if block in blocks else ():
+            column = space.vocabulary.get(f"{block}|{term}")
+            weight = float(space.weighting.tf_weights(np.array([float(count)]))[0])
+            weight *= space.idf[column] if column is not None else rarest
+            total += weight * weight
+            known += weight * weight if column is not None else 0.0
+    return float(np.sqrt(known / total)) if total > 0 else 0.0
+
+
+@pytest.mark.parametrize("tf", ["log", "bm25"])
+def test_coverage_counts_the_unknown_terms_as_the_definition_does(tf):
+    space = TermSpace(Analyzer(ngram_max=2, stem=True), Weighting(tf=tf, idf="bm25"))
+    space.fit_transform(TEXTS[:30])
+    updated, _, _, _ = space.extended(NEW)
+    for current in (space, updated):
+        for text in TEXTS[25:] + TRICKY + NEW + ["", "\n", "zkrollup quantumx", TEXTS[3]]:
+            assert current.coverage(text) == pytest.approx(coverage_term_by_term(current, text), abs=1e-9), text
+    assert space.coverage(TEXTS[3]) == 1.0 and space.coverage("zkrollup quantumx") == 0.0
+    assert updated.coverage(NEW[1]) == 1.0 > space.coverage(NEW[1]) > 0.0
+
+
+def vectors_term_by_term(space: TermSpace, texts: list[str]):
+    """Document vectors and (unknown, total) occurrences, one vocabulary lookup per term."""
+    import scipy.sparse as sp
+
+    rows, cols, counts = [], [], []
+    unknown = total = 0
+    for row, text in enumerate(texts):
+        for block, terms in space.analyzer.terms(text).items():
+            for term, count in terms.items():
+                rows.append(row)
+                cols.append(space.vocabulary[f"{block}|{term}"])
+                counts.append(count)
+                total += count
+                unknown += count if cols[-1] >= space.fitted_terms else 0
+    matrix = sp.csr_matrix((np.asarray(counts, dtype=np.float64), (rows, cols)),
+                           shape=(len(texts), len(space.vocabulary)))
+    return space._weigh(matrix, (1.0, 1.0)), unknown, total
+
+
+@pytest.mark.parametrize("accented", [False, True])
+def test_extending_a_space_twice_vectorises_as_the_terms_say(accented):
+    space = TermSpace(Analyzer(ngram_max=2, stem=True, accented=accented), Weighting(tf="log", idf="bm25"))
+    space.fit_transform(TEXTS[:40])
+    batches = [NEW + TEXTS[40:45], [NEW[0] + " lần hai", "quantumx zkrollup\nzkrollup", TEXTS[2], ""]]
+    for texts in batches:
+        before = len(space.vocabulary)
+        space, fresh, unknown, total = space.extended(texts)
+        expected, expected_unknown, expected_total = vectors_term_by_term(space, texts)
+        assert fresh.shape == expected.shape and abs(fresh - expected).max() < 1e-12
+        assert (unknown, total) == (expected_unknown, expected_total) and unknown > 0
+        assert len(space.vocabulary) > before
+    assert space.vocabulary["f|zkrollup"] < len(space.vocabulary) - 2  # known from the first batch

@@ -4,6 +4,8 @@ reads come in chunks (SQLite's bound-variable limit)."""
 
 from __future__ import annotations
 
+import pytest
+
 from expert_match.tickets import repository as ticket_repository
 from expert_match.tickets.repository import TicketRepository
 from expert_match.tickets.models import Ticket, TicketEvent
@@ -256,3 +258,59 @@ def test_texts_are_read_in_chunks(parallel_network, database, monkeypatch):
         texts = TicketRepository(session).texts(list(reversed(ids)))
     assert [i for i, _text in texts] == sorted(ids)
     assert SIGNATURE["title"] in texts[0][1] and GIS["title"] in texts[1][1]
+
+
+def test_segments_score_as_one_index_updated_with_every_change():
+    """The fitted tickets (some dropped) beside the added ones give the scores of one ranker
+    updated with each change, which is what the index held before it kept segments."""
+    from expert_match.matching.profiles import Document, ExpertProfile
+    from expert_match.matching.ranker import ExpertRanker
+    from expert_match.tickets.similar import Segments
+
+    more = {**TEXTS, 9: "Chữ ký số USB token zkrollup mới, ký hồ sơ thuế", 10: "Bản đồ số GIS quantumx phường"}
+    segments = Segments.fit([(i, more[i]) for i in (1, 2, 3, 5, 7, 8)])
+    one = ExpertRanker(expand_skills=False, correct_typos=False).fit(
+        [ExpertProfile(i, (Document(more[i]),)) for i in (1, 2, 3, 5, 7, 8)])
+    for added, removed in (([4], [1]), ([9], []), ([1, 10], [7, 9]), ([], [3])):
+        segments = segments.updated([(i, more[i]) for i in added], removed)
+        one = one.updated([ExpertProfile(i, (Document(more[i]),)) for i in added], removed)
+    for query in (*more.values(), "USB token zkrollup", "bản đồ quantumx"):
+        ids, scores = segments.top(query, k=20)
+        expected = one.text_scores(query) * one.space_.coverage(query)
+        want = {int(i): float(s) for i, s in zip(one.expert_ids_, expected) if s > 0}
+        got = {int(i): float(s) for i, s in zip(ids, scores) if s > 0}
+        assert got == pytest.approx(want, abs=1e-6), query
+        assert not {3, 7, 9} & set(got)
+
+
+def test_the_index_follows_any_sequence_of_resolutions_and_reopenings():
+    """Whatever is resolved and reopened, a look holds resolved tickets only, at most ``limit``,
+    every one just resolved that is among the newest ``limit``, and finds only those it holds;
+    a resync holds exactly the newest ``limit``. (A ticket that made room for newer ones comes
+    back at the resync, not when a newer one is reopened.)"""
+    import random
+
+    for seed in range(40):
+        rng = random.Random(seed)
+        limit, clock, jobs = rng.randint(1, 5), Clock(), []
+        index = ResolvedIndex(limit=limit, spawn=jobs.append, clock=clock, resync_every=10.0)
+        source = Source(in_commit_order=True)
+        for step in range(12):
+            just_resolved = set()
+            for ticket_id in rng.sample(sorted(TEXTS), rng.randint(1, 3)):
+                if ticket_id in source.resolved:
+                    source.reopen(ticket_id)
+                    just_resolved.discard(ticket_id)
+                else:
+                    source.resolve(ticket_id)
+                    just_resolved.add(ticket_id)
+            if jobs and rng.random() < 0.5:  # a background refit finishes between two looks
+                jobs.pop()()
+            clock.now += rng.choice([1.0, 1.0, 1.0, 10.0])
+            resync = index._synced_at is None or clock.now - index._synced_at >= 10.0
+            found = ids_found(index.similar(rng.choice(list(TEXTS.values())), source))
+            newest = set(sorted(source.resolved)[-limit:])
+            held = index.held
+            assert held <= source.resolved and len(held) <= limit and set(found) <= held, (seed, step)
+            assert just_resolved & newest <= held, (seed, step)
+            assert held == newest or not resync, (seed, step)

@@ -191,6 +191,17 @@ class ExpertRanker:
                      [*kept_owners.tolist(), *owners], [*self.doc_weights_[kept_docs].tolist(), *weights])
         return new
 
+    def with_space(self, space: TermSpace) -> ExpertRanker:
+        """This ranker analysing problems over ``space``, a space ``extended`` from its own, for
+        documents kept elsewhere in that space (the similar-ticket index's recent tickets).
+
+        Its ``query_terms`` then also give the columns past its own: they are for those other
+        documents, and ``vector_scores`` takes only the columns its own documents have.
+        """
+        new = copy.copy(self)
+        new.space_ = space
+        return new
+
     def _evidence(self, profiles: Sequence[ExpertProfile], offset: int = 0) -> tuple[list[str], list[int], list[float]]:
         field_weights = {**DEFAULT_FIELD_WEIGHTS, **(self.field_weights or {})}
         texts, owners, weights = [], [], []

@@ -332,3 +332,20 @@ def test_a_fit_hands_freed_memory_back_where_glibc_allows(monkeypatch):
     monkeypatch.setattr(module.ctypes, "CDLL", no_glibc)
     assert module.release_freed_memory() is False
     assert ids(ExpertRanker().fit(EXPERTS).rank(Problem("mạng LAN"), now=NOW))[0] == 2
+
+
+def test_skill_keys_carried_over_an_update_equal_fresh_ones(ranker):
+    """An update keeps the cached skill keys whose terms kept their meaning, and recomputes a
+    name whose unseen term the update made known ("blockchain" here)."""
+    import copy
+
+    from expert_match.matching.explain import skill_keys
+
+    chain = SkillEvidence("Blockchain", ("blockchain ledger", "sổ cái phân tán"), 3)
+    before = skill_keys([chain], ranker.space_)[0]
+    assert before[1][0]["blockchain"] == pytest.approx(float(np.log(1.0 + ranker.space_.n_docs) + 1.0))  # unseen
+    newer = ranker.updated([expert(8, "blockchain cho hồ sơ đất đai", chain), expert(9, "Wi-Fi phường", NETWORK)])
+    fresh_space = copy.copy(newer.space_)
+    fresh_space.__dict__.pop("_skill_keys", None)
+    assert newer.skill_keys_ == [skill_keys(p.skills, fresh_space) for p in newer.profiles_]
+    assert skill_keys([chain], newer.space_)[0] != before  # recomputed, not carried over

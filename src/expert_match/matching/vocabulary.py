@@ -90,8 +90,9 @@ class CodedVocabulary(Mapping[str, int]):
         code = self.code(term) if codes is not None else -1
         if code < 0:
             return default
-        at = int(np.searchsorted(codes, code))
-        return self.offsets[block] + at if at < len(codes) and codes[at] == code else default
+        # The compiled search: numpy's searchsorted on one value cost 4 us of call overhead.
+        at = _find(codes, self.directories[block], code)
+        return self.offsets[block] + at if at >= 0 else default
 
     def __getitem__(self, key: str) -> int:
         column = self.get(key)

@@ -168,3 +168,40 @@ def test_a_quiet_poll_reads_no_profiles_once_the_overlap_has_passed(database, cl
     assert [m.expert_id for m in index.rank(Problem("Solidity"), 5, now=clock.now())] == [late.profile.id]
     assert read[-1] == 1
     index.close()
+
+
+def test_a_due_poll_runs_beside_the_ranking_that_found_it_due(database, clock):
+    """With ``spawn`` (the app's way), a ranking never waits for the poll: it ranks with the
+    current snapshot, one poll is queued however many rankings find it due, and the rankings
+    after it see the change."""
+    from expert_match.experts.schemas import ExpertCreate
+    from expert_match.experts.service import create_expert as create
+    from expert_match.matching.profiles import Problem
+
+    jobs: list = []
+    index = MatchIndex(database.reader, poll_seconds=0, clock=clock.now, spawn=jobs.append)
+    index.build()
+    with database.writer.begin() as session:
+        saved = create(session, ExpertCreate(email="x@x.vn", display_name="X", headline="Chuyên gia chữ ký số"),
+                       clock.now())
+    assert index.rank(Problem("chữ ký số"), 5, now=clock.now()) == []
+    assert index.rank(Problem("chữ ký số"), 5, now=clock.now()) == [] and len(jobs) == 1
+    jobs.pop()()
+    assert [m.expert_id for m in index.rank(Problem("chữ ký số"), 5, now=clock.now())] == [saved.profile.id]
+    assert len(jobs) == 1  # due again (poll_seconds=0), so queued again: nothing left over from the first
+    index.close()
+
+
+def test_a_failed_background_poll_is_logged_and_the_next_one_runs(database, clock, monkeypatch, caplog):
+    from expert_match.matching.profiles import Problem
+
+    jobs: list = []
+    index = MatchIndex(database.reader, poll_seconds=0, clock=clock.now, spawn=jobs.append)
+    index.build()
+    monkeypatch.setattr(MatchIndex, "poll", lambda self, force=False: 1 / 0)
+    index.rank(Problem("chữ ký số"), 5, now=clock.now())
+    jobs.pop()()
+    assert "reading changed experts for the matcher failed" in caplog.text
+    index.rank(Problem("chữ ký số"), 5, now=clock.now())
+    assert len(jobs) == 1
+    index.close()

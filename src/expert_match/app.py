@@ -25,7 +25,7 @@ from expert_match.api.strict_body import strict_json_body
 from expert_match.api.tickets import CoordinationController, OfferController, TicketController
 from expert_match.http.resolution import resolve_dependencies_in_order
 from expert_match.db.engine import Database, create_database
-from expert_match.experts.match_index import MatchIndex
+from expert_match.experts.match_index import MatchIndex, poll_in_thread
 from expert_match.settings import Settings
 from expert_match.tickets.desk import Desk
 from expert_match.tickets.scheduler import Scheduler
@@ -44,7 +44,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
 
     # Read-only sessions: the index reads profiles and never writes.
     the_clock = clock or SystemClock()
-    index = MatchIndex(db.reader, clock=the_clock.now)
+    index = MatchIndex(db.reader, clock=the_clock.now, spawn=poll_in_thread)
     desk = Desk.from_settings(settings, index)
     scheduler = Scheduler(db, desk, settings, the_clock.now) if with_scheduler else None
 

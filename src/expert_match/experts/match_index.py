@@ -4,7 +4,7 @@ Readers always use the current ranker snapshot; a change builds a new snapshot w
 ``ExpertRanker.updated`` and swaps the reference under a lock, so a request never waits for a
 refit. Changes are found through the database (profiles written since a watermark), so an edit
 made by another instance or by ``expert-match import-experts`` is seen within
-``poll_seconds``. When updates bring too many words the fitted vocabulary lacks, a full refit
+``poll_seconds`` (in the app, a due poll runs beside the request that found it due). When updates bring too many words the fitted vocabulary lacks, a full refit
 runs in a background thread and is swapped in when ready.
 """
 
@@ -68,6 +68,11 @@ def match_profile(row: ExpertRow, resolved: Sequence[str] = ()) -> ExpertProfile
     )
 
 
+def poll_in_thread(job: Callable[[], None]) -> None:
+    """How the app runs a due poll: in a daemon thread, beside the request that found it due."""
+    threading.Thread(target=job, name="matcher-poll", daemon=True).start()
+
+
 def warm_up(ranker: ExpertRanker) -> None:
     """One ranking before the index serves: caches built on first use (the term list, the spelling
     corrector) are then built once, not by every request that arrives at start-up."""
@@ -83,6 +88,7 @@ class MatchIndex:
         poll_seconds: float = 2.0,
         refit_drift: float = 0.05,
         clock: Callable[[], datetime] = utc_now,
+        spawn: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
         self._sessions = sessions
         # The clock that stamps profile changes (the app's): polls look back from its readings.
@@ -98,6 +104,12 @@ class MatchIndex:
         self._refitting: threading.Thread | None = None
         self._changed_during_refit: set[int] = set()
         self._seen: dict[int, datetime] = {}  # update time of each expert as last read
+        # None: a due poll runs in the ranking request (tests, the CLI). The app passes a thread
+        # starter: a request ranks with the current snapshot instead of waiting for the update
+        # (150-250 ms at 13,000 experts, in the filing that came after a rating handled by the
+        # other worker), and the requests after it see the change.
+        self._spawn = spawn
+        self._polling = False
 
     # -- life cycle ----------------------------------------------------------------------------
     def build(self) -> None:
@@ -118,8 +130,29 @@ class MatchIndex:
         return self._ranker
 
     def rank(self, problem: Problem, k: int, *, now: datetime, loads: Mapping[int, int] | None = None) -> list[Match]:
-        self.poll()
+        self._poll_when_due()
         return self.ranker.rank(problem, k, now=now, loads=loads)
+
+    def _poll_when_due(self) -> None:
+        if self._spawn is None:
+            self.poll()
+            return
+        if time.monotonic() - self._last_poll < self._poll_seconds:
+            return
+        with self._lock:
+            if self._polling:
+                return
+            self._polling = True
+
+        def job() -> None:
+            try:
+                self.poll(force=True)
+            except Exception:  # the next due poll tries again; the current snapshot keeps serving
+                log.exception("reading changed experts for the matcher failed")
+            finally:
+                self._polling = False
+
+        self._spawn(job)
 
     # -- keeping up with changes -------------------------------------------------------------
     def refresh(self, expert_ids: Sequence[int]) -> None:

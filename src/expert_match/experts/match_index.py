@@ -4,8 +4,9 @@ Readers always use the current ranker snapshot; a change builds a new snapshot w
 ``ExpertRanker.updated`` and swaps the reference under a lock, so a request never waits for a
 refit. Changes are found through the database (profiles written since a watermark), so an edit
 made by another instance or by ``expert-match import-experts`` is seen within
-``poll_seconds`` (in the app, a due poll runs beside the request that found it due). When updates bring too many words the fitted vocabulary lacks, a full refit
-runs in a background thread and is swapped in when ready.
+``poll_seconds`` (in the app, a due poll runs beside the request that found it due). When
+updates bring too many words the fitted vocabulary lacks, a full refit runs in a background
+thread and is swapped in when ready.
 """
 
 from __future__ import annotations

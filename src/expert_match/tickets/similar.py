@@ -253,15 +253,7 @@ class Segments:
     added: sp.csr_matrix  # one row per added ticket, the extended space's columns
     unknown: int = 0  # term occurrences of the added tickets the fit did not know
     total: int = 0
-
-    @property
-    def multipliers(self) -> np.ndarray | None:
-        """The pruned top-k's multiplier per fitted ticket: 0 for those dropped since."""
-        cached = self.__dict__.get("_multipliers")
-        if cached is None:
-            cached = (None if self.alive.all() else self.alive.astype(np.float64),)
-            object.__setattr__(self, "_multipliers", cached)
-        return cached[0]
+    multipliers: np.ndarray | None = None  # for the pruned top k: 0 for those dropped, None if none
 
     @classmethod
     def fit(cls, texts: list[tuple[int, str]]) -> Segments:
@@ -294,7 +286,8 @@ class Segments:
                               shape=(rows.shape[0] + fresh.shape[0], fresh.shape[1]))
         ids = np.concatenate([self.added_ids[kept], np.array([i for i, _t in texts], dtype=np.int64)])
         querier = self.querier if space is self.querier.space_ else self.fitted.with_space(space)
-        return Segments(self.fitted, alive, querier, ids, added, self.unknown + unknown, self.total + total)
+        return Segments(self.fitted, alive, querier, ids, added, self.unknown + unknown, self.total + total,
+                        None if alive.all() else alive.astype(np.float64))
 
     def top(self, text: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(ticket ids, cosine with ``text``) of the ``k`` held tickets most like it, unordered.

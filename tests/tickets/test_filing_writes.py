@@ -6,23 +6,33 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import pytest
 from sqlalchemy import event, select
 
 from expert_match.auth.models import LoginAttempt
 from expert_match.notify.models import Channel, DeliveryState, Notification
 from expert_match.tickets.models import Offer, OfferState
 
-from tests.tickets.test_ticket_api import file
+from tests.tickets.test_ticket_api import SIGNATURE, file
 
 INSERT_INTO = re.compile(r"^\s*INSERT INTO (\w+)", re.IGNORECASE)
+UPDATE = re.compile(r"^\s*UPDATE (\w+)", re.IGNORECASE)
+NONSENSE = {"title": "Zqxv plonk", "description": "Qwyzz vrrk blorf snark, gnarp twix."}
 
 
 def test_a_filing_writes_each_tables_rows_in_one_statement(parallel_network, database):
     inserts: Counter[str] = Counter()
 
+    updates: Counter[str] = Counter()
+    history_reads = []
+
     def record(_conn, _cursor, statement, *_args):
         if found := INSERT_INTO.match(statement):
             inserts[found.group(1)] += 1
+        if found := UPDATE.match(statement):
+            updates[found.group(1)] += 1
+        if statement.lstrip().startswith("SELECT ticket_events.ticket_id"):
+            history_reads.append(statement)
 
     event.listen(database.engine, "before_cursor_execute", record)
     try:
@@ -42,3 +52,18 @@ def test_a_filing_writes_each_tables_rows_in_one_statement(parallel_network, dat
     assert len({n.recipient for n in notices}) == len(notices)
     assert len(events) == 2  # the filing counted against the account and the client address
     assert inserts["offers"] == inserts["notifications"] == inserts["login_attempts"] == 1
+    # A new ticket's history is known while it is filed: its status, reference, round and alert
+    # instants go in one UPDATE, and neither the write nor the answer reads the event log.
+    assert updates == {"tickets": 1} and history_reads == []
+
+
+@pytest.mark.parametrize("body, status", [(SIGNATURE, "matching"), (NONSENSE, "needs_attention")],
+                         ids=["offered", "nobody-matches"])
+def test_the_filing_answers_what_a_read_of_the_ticket_shows(parallel_network, database, body, status):
+    """The answer is built from the ticket and events as written, not read back: it must be what
+    the database holds (service targets from the history included)."""
+    ticket = file(parallel_network, body)["ticket"]
+    read = parallel_network.client.get(f"/api/v1/tickets/{ticket['id']}", headers=parallel_network.requester)
+    assert ticket["status"] == status and ticket["reference"].endswith(f"{ticket['id']:06d}")
+    assert read.status_code == 200 and read.json() == ticket
+    assert [t["state"] for t in ticket["service_targets"]]  # the history gave targets to compare

@@ -62,8 +62,8 @@ from expert_match.tickets.schemas import (
     TicketPage,
     TicketRead,
 )
-from expert_match.tickets.sla import Priority, TargetStatus
-from expert_match.tickets.states import TicketStatus
+from expert_match.tickets.sla import History, Priority, TargetStatus
+from expert_match.tickets.states import TicketAction, TicketStatus
 
 TicketSort = Literal["id", "-id", "created_at", "-created_at", "updated_at", "-updated_at", "priority", "-priority",
                      "status", "-status"]
@@ -80,15 +80,21 @@ def target_read(target: TargetStatus) -> TargetRead:
 def ticket_reads(session: Session, desk: Desk, caller: Caller, tickets: list[Ticket], now: datetime) -> list[TicketRead]:
     past = workflow.history(session, tickets)
     actions = service.caller_actions(session, caller, tickets)
-    return [TicketRead(
+    return [_ticket_read(desk, t, OrgBrief(id=t.org.id, name=t.org.name), past[t.id], actions[t.id], now)
+            for t in tickets]
+
+
+def _ticket_read(desk: Desk, t: Ticket, org: OrgBrief, past: History, actions: list[TicketAction],
+                 now: datetime) -> TicketRead:
+    return TicketRead(
         id=t.id, reference=t.reference or "", title=t.title, description=t.description, category=t.category,
-        priority=t.priority, status=t.status, org=OrgBrief(id=t.org.id, name=t.org.name), requester_id=t.requester_id,
+        priority=t.priority, status=t.status, org=org, requester_id=t.requester_id,
         district_code=t.district_code, ward_code=t.ward_code, location=t.location, onsite=t.onsite,
         assigned_expert_id=t.assigned_expert_id, merged_into_id=t.merged_into_id,
         resolution_summary=t.resolution_summary, created_at=t.created_at, updated_at=t.updated_at, version=t.version,
-        service_targets=[target_read(x) for x in service.targets_of(desk, t, past[t.id], now)],
-        actions=actions[t.id],
-    ) for t in tickets]
+        service_targets=[target_read(x) for x in service.targets_of(desk, t, past, now)],
+        actions=actions,
+    )
 
 
 def ticket_read(session: Session, desk: Desk, caller: Caller, ticket: Ticket, now: datetime) -> TicketRead:
@@ -153,23 +159,24 @@ class TicketController(Controller):
             end_reads(db_session)  # hand the connection back before taking the writer
             return planned
 
-        def write(session: Session, planned: service.FilingPlan) -> int:
+        def write(session: Session, planned: service.FilingPlan) -> service.Filed:
             filed = service.file_ticket(session, desk, caller, data, now, planned)
             auth_service.record_filing(session, caller.user_id, address, now, state.settings)
-            return filed.ticket.id
+            return filed
 
-        def respond(ticket_id: int, planned: service.FilingPlan) -> TicketFiled:
-            # After the commit, in the request's read session again: the writer is free sooner.
-            ticket = service.get_ticket(db_session, caller, ticket_id)
-            answer = TicketFiled(ticket=ticket_reads(db_session, desk, caller, [ticket], now)[0],
-                                 possible_duplicates=[similar_read(t, s) for t, s in planned.duplicates],
-                                 similar_resolved=[similar_read(t, s) for t, s in planned.similar_resolved])
-            end_reads(db_session)  # in this trip, not another at the end of the request
-            return answer
+        def respond(filed: service.Filed, planned: service.FilingPlan) -> TicketFiled:
+            # After the commit, from the ticket and history as written (the session kept its
+            # values): the writer is free sooner, and nothing is read back.
+            ticket = filed.ticket
+            actions = service.caller_actions(db_session, caller, [ticket])[ticket.id]
+            org = OrgBrief(id=planned.org_id, name=planned.org_name)
+            return TicketFiled(ticket=_ticket_read(desk, ticket, org, filed.history, actions, now),
+                               possible_duplicates=[similar_read(t, s) for t, s in planned.duplicates],
+                               similar_resolved=[similar_read(t, s) for t, s in planned.similar_resolved])
 
         planned = await in_session(db_session, plan)
-        ticket_id = await write_transaction(state, lambda session: write(session, planned))
-        return await in_session(db_session, respond, ticket_id, planned)
+        filed = await write_transaction(state, lambda session: write(session, planned))
+        return respond(filed, planned)
 
     @get("/", sync_to_thread=True, summary="List the tickets I may see", responses=problem_responses(400, 401, 422))
     def list_tickets(

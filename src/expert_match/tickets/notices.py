@@ -32,6 +32,8 @@ def notify(session: Session, ticket: Ticket, event: TicketEvent, now: datetime) 
     if event.kind not in NOTICES or event.internal:
         return
     audience, label = NOTICES[event.kind]
+    if event.id is None:  # the outbox rows are keyed by the event's id
+        session.flush()
     message = Message(
         kind=event.kind,
         subject=f"[{ticket.reference}] {label}: {ticket.title}"[:300],

@@ -17,7 +17,7 @@ from expert_match.matching.text import fold_key
 from expert_match.orgs.models import Org, Role
 from expert_match.orgs.repository import OrgRepository
 from expert_match.orgs.service import resolve_place
-from expert_match.tickets import offers
+from expert_match.tickets import offers, workflow
 from expert_match.tickets.desk import Desk
 from expert_match.tickets.models import Ticket, TicketAccess, TicketEvent
 from expert_match.tickets.repository import Scope, TicketBrief, TicketFilter, TicketRepository
@@ -35,6 +35,7 @@ class Filed:
     ticket: Ticket
     duplicates: list[tuple[Ticket, float]]
     similar_resolved: list[tuple[Ticket, float]]
+    history: History  # as written: the answer needs no read of the event log
 
 
 def scope_of(caller: Caller) -> Scope:
@@ -97,6 +98,7 @@ class FilingPlan:
     expert who fills up meanwhile is refused at accept time, as for any offer."""
 
     org_id: int
+    org_name: str
     district_code: str | None
     ward_code: str | None
     search_key: str
@@ -117,7 +119,7 @@ def plan_filing(session: Session, desk: Desk, caller: Caller, data: TicketCreate
     problem = Problem(text=text, org_id=org.id, district=district, onsite=data.onsite, language=data.language)
     parallel, _minutes = desk.offer_policy[data.priority.value]
     return FilingPlan(
-        org_id=org.id, district_code=district, ward_code=ward, search_key=key,
+        org_id=org.id, org_name=org.name, district_code=district, ward_code=ward, search_key=key,
         duplicates=_duplicates(session, org.id, key, now),
         similar_resolved=_similar_resolved(session, desk, caller, org.id, text),
         ranked=offers.rank_candidates(session, desk, problem, now, parallel),
@@ -145,7 +147,8 @@ def file_ticket(session: Session, desk: Desk, caller: Caller, data: TicketCreate
                                actor_user_id=caller.user_id, from_status=None, to_status=TicketStatus.NEW.value,
                                body=None, internal=False, data={"priority": data.priority.value}))
     offers.send_round(session, desk, ticket, now, actors={Actor.SYSTEM}, ranked=plan.ranked)
-    return Filed(ticket=ticket, duplicates=plan.duplicates, similar_resolved=plan.similar_resolved)
+    return Filed(ticket=ticket, duplicates=plan.duplicates, similar_resolved=plan.similar_resolved,
+                 history=workflow.written_history(session, ticket))
 
 
 def _filing_org(session: Session, caller: Caller, data: TicketCreate) -> Org:

@@ -72,16 +72,25 @@ def apply(session: Session, ticket: Ticket, action: TicketAction, actors: set[Ac
         ticket.resolved_at = now
     ticket.updated_at = now
     TicketRepository(session).add_event(event)
-    flush_or_conflict(session, "the ticket was changed by someone else; reload it and try again")
-    refresh_alerts(session, ticket, calendar)
+    if before == TicketStatus.NEW:
+        # A new ticket is moved on inside its filing transaction, before anyone else can see it
+        # (nothing leads back to NEW): no conflict to catch, and its history is its filing and
+        # this move. The filing writes one ticket UPDATE and reads no history.
+        past = History(changes=[(ticket.created_at, before)] + ([(now, after)] if after != before else []))
+    else:
+        flush_or_conflict(session, "the ticket was changed by someone else; reload it and try again")
+        past = None
+    refresh_alerts(session, ticket, calendar, past)
     notify(session, ticket, event, now)
     return event
 
 
-def refresh_alerts(session: Session, ticket: Ticket, calendar: BusinessCalendar) -> None:
+def refresh_alerts(session: Session, ticket: Ticket, calendar: BusinessCalendar, past: History | None = None) -> None:
     """Store from when the ticket is at risk and breached (``sla.alerts``), as its history now
-    stands (the new event must be flushed)."""
-    found = alerts(history(session, [ticket])[ticket.id], Priority(ticket.priority), calendar)
+    stands: ``past`` when the caller knows it, else read from the event log (the new event must
+    be flushed)."""
+    past = past or history(session, [ticket])[ticket.id]
+    found = alerts(past, Priority(ticket.priority), calendar)
     ticket.alert_at_risk, ticket.alert_breach = found.at_risk_at, found.breach_at
     ticket.alert_basis = alert_basis(calendar)
 
@@ -89,12 +98,24 @@ def refresh_alerts(session: Session, ticket: Ticket, calendar: BusinessCalendar)
 def history(session: Session, tickets: Sequence[Ticket | TicketBrief]) -> dict[int, History]:
     """Each ticket's status changes and first advice, read from the event log."""
     rows = TicketRepository(session).status_changes([t.id for t in tickets])
-    out = {}
-    for ticket in tickets:
-        changes = [(at, TicketStatus(to)) for at, _kind, to in rows[ticket.id] if to is not None]
-        advice = next((at for at, kind, _to in rows[ticket.id] if kind == TicketAction.POST_ADVICE.value), None)
-        out[ticket.id] = History(changes=changes or [(ticket.created_at, ticket.status)], first_advice_at=advice)
-    return out
+    return {ticket.id: _history_of(ticket, rows[ticket.id]) for ticket in tickets}
+
+
+def written_history(session: Session, ticket: Ticket) -> History:
+    """The history of a ticket filed in this session, from the events the session holds: all of
+    its events, since nobody else can write one before the filing commits. The filing's answer
+    is built from it without reading the event log back."""
+    session.flush()  # nothing to do after a filing, which flushes its last event for its id
+    events = sorted((e for e in session.identity_map.values()
+                     if isinstance(e, TicketEvent) and e.ticket_id == ticket.id), key=lambda e: e.id)
+    return _history_of(ticket, [(e.at, e.kind, e.to_status) for e in events])
+
+
+def _history_of(ticket: Ticket | TicketBrief, rows: Sequence[tuple[datetime, str, str | None]]) -> History:
+    """``rows``: (time, kind, new status) of the ticket's events in order."""
+    changes = [(at, TicketStatus(to)) for at, _kind, to in rows if to is not None]
+    advice = next((at for at, kind, _to in rows if kind == TicketAction.POST_ADVICE.value), None)
+    return History(changes=changes or [(ticket.created_at, ticket.status)], first_advice_at=advice)
 
 
 def record(session: Session, ticket: Ticket, kind: str, actor: Actor, now: datetime, *, user_id: int | None = None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -22,7 +22,7 @@ class Eligibility:
     capacity: np.ndarray
     affiliation: np.ndarray  # org id, -1 for none
     feedback: np.ndarray  # nan when unknown
-    leave: dict[int, tuple[Period, ...]]  # index -> periods, only experts with leave
+    leave: Leave
     conflicts_by_org: dict[int, np.ndarray]
     languages: dict[str, np.ndarray]
     onsite_districts: dict[str, np.ndarray]
@@ -57,7 +57,7 @@ class Eligibility:
             affiliation=np.array([p.affiliation_org_id if p.affiliation_org_id is not None else -1
                                   for p in profiles], dtype=np.int64),
             feedback=np.array([p.feedback if p.feedback is not None else np.nan for p in profiles]),
-            leave={i: p.leave for i, p in enumerate(profiles) if p.leave},
+            leave=Leave.build(profiles),
             conflicts_by_org={org: np.asarray(idx, dtype=np.int64) for org, idx in conflicts.items()},
             languages=languages,
             onsite_districts=districts,
@@ -84,12 +84,9 @@ class Eligibility:
         with np.errstate(divide="ignore", invalid="ignore"):
             share_free = np.where(self.capacity > 0, free / self.capacity, 0.0)
         factor = min_availability + (1.0 - min_availability) * np.clip(share_free, 0.0, 1.0)
-        for index, periods in self.leave.items():
-            present = present_share(periods, window_start, window_end)
-            if present <= 0:
-                eligible[index] = False
-            else:
-                factor[index] *= 0.5 + 0.5 * present
+        away, present = self.leave.present_shares(window_start, window_end)
+        eligible[away[present <= 0]] = False
+        factor[away] *= 0.5 + 0.5 * np.maximum(present, 0.0)
         return np.where(eligible, factor, 0.0)
 
     def loads_by_position(self, loads: Mapping[int, int]) -> np.ndarray:
@@ -117,19 +114,58 @@ class Eligibility:
         return found.astype(np.float64) if found is not None else np.zeros(len(self.active))
 
 
-def present_share(periods: Sequence[Period], start: datetime, end: datetime) -> float:
-    """Share of [start, end) not covered by any leave period (overlapping periods merged)."""
-    length = (end - start).total_seconds()
-    if length <= 0:
-        return 0.0 if any(p.starts_at <= start < p.ends_at for p in periods) else 1.0
-    spans = sorted((max(p.starts_at, start), min(p.ends_at, end)) for p in periods)
-    covered, cursor = 0.0, start
-    for begin, finish in spans:
-        begin = max(begin, cursor)
-        if finish > begin:
-            covered += (finish - begin).total_seconds()
-            cursor = finish
-    return max(0.0, 1.0 - covered / length)
+@dataclass(frozen=True, slots=True)
+class Leave:
+    """Every expert's leave as disjoint intervals (overlapping and touching periods merged), in
+    seconds, grouped by expert: a window's overlap is a few vector operations. A loop over the
+    experts with leave cost 3.5 us each per ranking (0.28 ms for the 80 of the load test's
+    13,000), and the profiles keep past leave, so in a few years that would be most experts."""
+
+    owner: np.ndarray  # expert position, ascending
+    start: np.ndarray
+    end: np.ndarray
+
+    @classmethod
+    def build(cls, profiles: Sequence[ExpertProfile]) -> Leave:
+        owner: list[int] = []
+        start: list[float] = []
+        end: list[float] = []
+        for index, profile in enumerate(profiles):
+            for begin, finish in _merged(profile.leave):
+                owner.append(index)
+                start.append(begin)
+                end.append(finish)
+        return cls(np.array(owner, dtype=np.int64), np.array(start, dtype=np.float64), np.array(end, dtype=np.float64))
+
+    def present_shares(self, window_start: datetime, window_end: datetime) -> tuple[np.ndarray, np.ndarray]:
+        """The experts whose leave meets [start, end), and the share of the window each is not
+        on leave (0 when away for all of it)."""
+        start, end = _seconds(window_start), _seconds(window_end)
+        if end <= start:  # an instant: away when a period holds it
+            hit = (self.start <= start) & (start < self.end)
+            return self.owner[hit], np.zeros(int(hit.sum()))
+        overlap = np.minimum(self.end, end) - np.maximum(self.start, start)
+        hit = overlap > 0
+        away, first = np.unique(self.owner[hit], return_index=True)
+        covered = np.add.reduceat(overlap[hit], first) if len(first) else np.zeros(0)
+        return away, np.maximum(0.0, 1.0 - covered / (end - start))
+
+
+def _merged(periods: Sequence[Period]) -> list[tuple[float, float]]:
+    merged: list[list[float]] = []
+    for begin, finish in sorted((_seconds(p.starts_at), _seconds(p.ends_at)) for p in periods):
+        if finish <= begin:
+            continue
+        if merged and begin <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], finish)
+        else:
+            merged.append([begin, finish])
+    return [(begin, finish) for begin, finish in merged]
+
+
+def _seconds(moment: datetime) -> float:
+    # Naive times are UTC, as the database stores them.
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _mask(n: int, positions: list[int]) -> np.ndarray:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 
 from expert_match.fixtures import read_fixture
-from expert_match.matching.analysis import Analyzer
+from expert_match.matching.analysis import FOLDED, Analyzer
 from expert_match.matching.explain import accented_forms
 
 
@@ -37,3 +37,14 @@ def test_a_term_is_spelled_where_it_first_occurs():
     got = accented_forms(texts, Analyzer(), wanted=["thong tin", "thong", "tin", "dia ly", "thong ke"])
     assert got == {"thong tin": "thông tin", "thong": "thống", "tin": "tin", "dia ly": "dia ly",
                    "thong ke": "thống kê"}
+
+
+def test_skill_names_are_tested_against_the_problems_folded_terms_as_counted():
+    """``folded_terms`` (what explanations test skill names against) is the folded block of
+    ``terms``, over the fixtures' problems and profiles: NFD, legacy encodings and line breaks."""
+    analyzer = Analyzer(ngram_max=3)
+    texts = [f"{p['title']}\n{p['description']}" for p in read_fixture("problems.json")]
+    texts += ["\n".join(expert_texts(e)) for e in read_fixture("experts.json")[:40]]
+    texts += ["Chu\u0309 ky\u0301 số\n\nlỗi", "Chuyeån ñoåi soá", ""]
+    for text in texts:
+        assert analyzer.folded_terms(text) == set(analyzer.terms(text)[FOLDED]), text

@@ -141,6 +141,20 @@ class Analyzer:
             streams[ACCENTED] = accented
         return streams
 
+    def folded_terms(self, text: str) -> set[str]:
+        r"""``set(terms(text)[FOLDED])`` without counting, nor the accented block: what an
+        explanation tests skill names against (counting both blocks cost 0.2 ms a problem).
+
+        >>> sorted(Analyzer().folded_terms("Chữ ký số\nlỗi"))
+        ['chu', 'chu ky', 'ky', 'ky so', 'loi', 'so']
+        """
+        tokens = _cached_pipeline(self, text)[1]
+        found = set(tokens)
+        for n in range(2, self.ngram_max + 1):
+            found.update(gram for gram in map(" ".join, zip(*(tokens[i:] for i in range(n)))) if "\n" not in gram)
+        found.discard("\n")
+        return found
+
     def _ngrams(self, tokens: list[str]) -> Counter[str]:
         counts = Counter(tokens)
         for n in range(2, self.ngram_max + 1):

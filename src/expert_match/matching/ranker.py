@@ -332,7 +332,7 @@ class ExpertRanker:
         multiplier = availability * (1.0 + district + feedback)
         # Exact top k (score descending, then expert id) without scoring every posting; see ``topk``.
         found, text = self.pruned_.top(query.indices, query.data, k, multiplier)
-        folded_query = set(self.space_.analyzer.terms(problem.text)[FOLDED])
+        folded_query = self.space_.analyzer.folded_terms(problem.text) if len(found) else set()
         weights = query_weights(query)
         matches = []
         for rank, (index, text_score) in enumerate(zip(found.tolist(), text.tolist()), start=1):

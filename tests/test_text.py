@@ -3,6 +3,8 @@
 import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from expert_match.matching.text import clean_text, fold, fold_key, nfc, normalize, tone_old_style
 
@@ -59,3 +61,13 @@ def test_fold_key_unifies_i_and_y_spellings_and_punctuation():
 def test_fold_key_keeps_distinct_words_distinct():
     assert fold_key("cấp") == fold_key("cáp")  # folding is lossy by design (research §1) ...
     assert normalize("cấp") != normalize("cáp")  # ... which is why the accented key is kept too
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
+       | st.text(alphabet="aăâeêioôơuưyđĐ\u0300\u0301\u0303\u0309\u0323\u0306\u0302\u031b ÀỰ\u0951\u05b0", max_size=40))
+def test_fold_drops_exactly_the_combining_marks(text):
+    """The mark table gives what testing each character's category gives, on any text."""
+    decomposed = unicodedata.normalize("NFD", nfc(text).translate(str.maketrans({"đ": "d", "Đ": "D"})))
+    bare = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    assert fold(text) == unicodedata.normalize("NFC", bare).casefold()

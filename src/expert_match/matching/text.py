@@ -126,7 +126,6 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", decomposed.translate(_WITHOUT_MARKS)).casefold()
 
 
-
 def fold_key(text: str) -> str:
     """Key for fuzzy lookups: ``fold`` plus i/y unification, punctuation removed, spaces collapsed.
 

@@ -267,7 +267,14 @@ class TicketRepository:
     # -- events ------------------------------------------------------------------------------------
     def add_event(self, event: TicketEvent) -> TicketEvent:
         self.session.add(event)
+        # Held for ``written``: the identity map keeps flushed objects only weakly, and nothing
+        # else holds a status change's event once it is flushed.
+        self.session.info.setdefault(_WRITTEN_EVENTS, []).append(event)
         return event
+
+    def written(self, ticket_id: int) -> list[TicketEvent]:
+        """The ticket's events added in this session, in the order they were added."""
+        return [e for e in self.session.info.get(_WRITTEN_EVENTS, ()) if e.ticket_id == ticket_id]
 
     def event(self, event_id: int) -> TicketEvent:
         query = select(TicketEvent).options(joinedload(TicketEvent.actor_user)).where(TicketEvent.id == event_id)
@@ -484,6 +491,7 @@ _STATUS_CHANGES = (select(_events.ticket_id, _events.at, _events.kind, _events.t
                           or_(_events.to_status.is_not(None), _events.kind == "post_advice"))
                    .order_by(_events.id))
 _ADD_OFFERS = insert(Offer.__table__)
+_WRITTEN_EVENTS = "expert_match.written_events"
 # Experts without capacity, by the partial index ix_expert_profiles_no_capacity: its condition is
 # written as there, since SQLite uses a partial index only for a query that repeats its WHERE term
 # (a bound parameter never does).

@@ -105,9 +105,7 @@ def written_history(session: Session, ticket: Ticket) -> History:
     """The history of a ticket filed in this session, from the events the session holds: all of
     its events, since nobody else can write one before the filing commits. The filing's answer
     is built from it without reading the event log back."""
-    session.flush()  # nothing to do after a filing, which flushes its last event for its id
-    events = sorted((e for e in session.identity_map.values()
-                     if isinstance(e, TicketEvent) and e.ticket_id == ticket.id), key=lambda e: e.id)
+    events = TicketRepository(session).written(ticket.id)
     return _history_of(ticket, [(e.at, e.kind, e.to_status) for e in events])
 
 

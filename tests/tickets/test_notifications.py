@@ -20,6 +20,8 @@ from expert_match.experts.repository import ExpertRepository
 from expert_match.notify.models import Channel, DeliveryState, Notification
 from expert_match.notify.outbox import deliver_due, signature
 from expert_match.orgs.models import User
+from expert_match.tickets.models import Offer
+from tests.tickets.test_ticket_api import file
 
 SIGNATURE = {"title": "Lỗi ký số hồ sơ một cửa",
              "description": "Máy tính bộ phận một cửa không nhận USB token chữ ký số khi ký hồ sơ."}
@@ -162,3 +164,20 @@ def test_offer_notices_go_to_the_active_users_behind_the_experts(network, databa
     with database.reader() as session:
         assert ExpertRepository(session).emails([*expert_ids, expert_ids[0]]) == expected
         assert ExpertRepository(session).emails([]) == []
+
+
+def test_a_filing_mails_its_offers_to_the_active_users_it_ranked(parallel_network, database):
+    """A filing reads the offered experts' addresses with its ranking, before it takes the
+    writer: a profile whose account was deactivated is still offered the ticket, and told nothing."""
+    an = parallel_network.experts["an"]
+    with database.writer() as session:
+        session.get(User, session.get(ExpertProfile, an).user_id).active = False
+        session.commit()
+    ticket = file(parallel_network)["ticket"]
+    with database.reader() as session:
+        offered = list(session.scalars(select(Offer.expert_id).where(Offer.ticket_id == ticket["id"])))
+        emails = dict(session.execute(select(ExpertProfile.id, User.email).join(User, ExpertProfile.user_id == User.id)
+                                      .where(ExpertProfile.id.in_(offered))).all())
+        mailed = list(session.scalars(select(Notification.recipient).where(Notification.channel == Channel.EMAIL)))
+    assert an in offered and len(offered) == 3
+    assert sorted(mailed) == sorted(emails[e] for e in offered if e != an)

@@ -27,9 +27,13 @@ _TICKETS = table("tickets", column("id"), column("assigned_expert_id"), column("
 _FEEDBACK = table("ticket_feedback", column("ticket_id"), column("rating"), column("at"))
 _profiles = ExpertProfile.__table__.c
 # Built once: every filing runs these, and building one cost about as much as running it.
-_ACTIVE_AMONG = select(_profiles.id).where(_profiles.id.in_(bindparam("ids", expanding=True)),
-                                           _profiles.active.is_(True))
 _users = User.__table__.c
+# Active profiles among some experts, with their users' addresses: a ranking leaves inactive
+# profiles out, and the offers it leads to are e-mailed to these (read before the writer).
+_ACTIVE_WITH_EMAILS = (select(_profiles.id, _users.email, _users.active)
+                       .join_from(ExpertProfile.__table__, User.__table__, _profiles.user_id == _users.id)
+                       .where(_profiles.id.in_(bindparam("ids", expanding=True)), _profiles.active.is_(True))
+                       .order_by(_users.id))
 # The caller's profile id alone: loading the profile with its skills, districts, leave and
 # conflicts (seven queries) for it cost an expert's every request 2 ms.
 _PROFILE_OF_USER = select(_profiles.id).where(_profiles.user_id == bindparam("user_id"))
@@ -137,11 +141,14 @@ class ExpertRepository:
         query = select(ExpertProfile).where(ExpertProfile.id.in_(wanted)).options(*_EXPERT_LOADS)
         return list(self.session.scalars(query.order_by(ExpertProfile.id)))
 
-    def active_ids(self, expert_ids: Iterable[int]) -> set[int]:
+    def active_with_emails(self, expert_ids: Iterable[int]) -> dict[int, str | None]:
+        """The active experts among ``expert_ids``, each with its user's e-mail address (None when
+        the user account is inactive), in the order of their user ids."""
         wanted = list(set(expert_ids))
         if not wanted:
-            return set()
-        return set(self.session.scalars(_ACTIVE_AMONG, {"ids": wanted}))
+            return {}
+        return {expert_id: email if active else None
+                for expert_id, email, active in self.session.execute(_ACTIVE_WITH_EMAILS, {"ids": wanted})}
 
     def changed_since(self, moment: datetime) -> list[tuple[int, datetime]]:
         """(id, latest change) of experts whose profile was written, or who got a rating on a

@@ -27,8 +27,11 @@ NOTICES = {
 }
 
 
-def notify(session: Session, ticket: Ticket, event: TicketEvent, now: datetime) -> None:
-    """Queue the notifications an event calls for (none for internal notes)."""
+def notify(session: Session, ticket: Ticket, event: TicketEvent, now: datetime,
+           recipients: list[str] | None = None) -> None:
+    """Queue the notifications an event calls for (none for internal notes), e-mailed to its
+    audience's active users, or to ``recipients`` when the caller read them already (a filing
+    reads its offers' with the ranking, not while it holds the writer)."""
     if event.kind not in NOTICES or event.internal:
         return
     audience, label = NOTICES[event.kind]
@@ -41,7 +44,8 @@ def notify(session: Session, ticket: Ticket, event: TicketEvent, now: datetime) 
         payload={"event_id": event.id, "event": event.kind, "ticket_id": ticket.id, "reference": ticket.reference,
                  "status": ticket.status.value, "data": event.data or {}},
     )
-    enqueue(session, event.id, message, _emails(session, ticket, event, audience), now)
+    emails = recipients if recipients is not None else _emails(session, ticket, event, audience)
+    enqueue(session, event.id, message, emails, now)
 
 
 def _emails(session: Session, ticket: Ticket, event: TicketEvent, audience: str) -> list[str]:

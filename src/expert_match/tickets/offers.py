@@ -32,6 +32,12 @@ class Ranked:
     matches: list[Match]
     excluded: frozenset[int]
     considered: int
+    emails: dict[int, str | None]  # active expert -> address (None: inactive user), by user id
+
+    def recipients(self, matches: list[Match]) -> list[str]:
+        """The addresses to tell of offers to ``matches``, read with the ranking."""
+        offered = {m.expert_id for m in matches}
+        return [email for expert_id, email in self.emails.items() if expert_id in offered and email]
 
 
 def explanation(found: Match) -> dict:
@@ -47,9 +53,9 @@ def rank_candidates(session: Session, desk: Desk, problem: Problem, now: datetim
     """Reads only: filing ranks before it takes the write transaction (``service.plan_filing``)."""
     matches = desk.index.rank(problem, k + len(excluded), now=now, loads=TicketRepository(session).loads())
     # The index may lag a profile change made through another instance by a poll interval.
-    active = ExpertRepository(session).active_ids([m.expert_id for m in matches])
+    active = ExpertRepository(session).active_with_emails([m.expert_id for m in matches])
     kept = [m for m in matches if m.expert_id not in excluded and m.expert_id in active][:k]
-    return Ranked(matches=kept, excluded=excluded, considered=len(desk.index.ranker.expert_ids_))
+    return Ranked(matches=kept, excluded=excluded, considered=len(desk.index.ranker.expert_ids_), emails=active)
 
 
 def store_run(session: Session, ticket: Ticket, now: datetime, purpose: str, ranked: Ranked) -> None:
@@ -61,15 +67,14 @@ def store_run(session: Session, ticket: Ticket, now: datetime, purpose: str, ran
     ))
 
 
-def rank_for(session: Session, desk: Desk, ticket: Ticket, now: datetime, k: int,
-             purpose: str) -> tuple[list[Match], set[int]]:
+def rank_for(session: Session, desk: Desk, ticket: Ticket, now: datetime, k: int, purpose: str) -> Ranked:
     """Ranked eligible experts for the ticket minus those already offered or who handed it back;
     the ranking is stored as a match run."""
     repo = TicketRepository(session)
     excluded = frozenset(repo.offered_experts(ticket.id) | repo.handed_back_by(ticket.id))
     ranked = rank_candidates(session, desk, problem_of(ticket), now, k, excluded)
     store_run(session, ticket, now, purpose, ranked)
-    return ranked.matches, set(ranked.excluded)
+    return ranked
 
 
 def send_round(session: Session, desk: Desk, ticket: Ticket, now: datetime, *, actors: set[Actor],
@@ -83,10 +88,12 @@ def send_round(session: Session, desk: Desk, ticket: Ticket, now: datetime, *, a
         apply(session, ticket, TicketAction.REMATCH, actors, now, calendar=desk.calendar, user_id=user_id)
     parallel, minutes = desk.offer_policy[ticket.priority.value]
     if ranked is None:
-        candidates, _excluded = rank_for(session, desk, ticket, now, parallel, "offer_round")
+        ranked = rank_for(session, desk, ticket, now, parallel, "offer_round")
+        candidates = ranked.matches
     else:
         candidates = ranked.matches[:parallel]
-        store_run(session, ticket, now, "offer_round", Ranked(candidates, ranked.excluded, ranked.considered))
+        store_run(session, ticket, now, "offer_round", Ranked(candidates, ranked.excluded, ranked.considered,
+                                                              ranked.emails))
     if not candidates:
         apply(session, ticket, TicketAction.NO_CANDIDATES, {Actor.SYSTEM}, now, calendar=desk.calendar,
               data={"round": ticket.offer_round})
@@ -99,7 +106,8 @@ def send_round(session: Session, desk: Desk, ticket: Ticket, now: datetime, *, a
         for rank, m in enumerate(candidates, start=1)])
     record(session, ticket, "offered", Actor.SYSTEM, now,
            data={"round": ticket.offer_round, "expert_ids": [m.expert_id for m in candidates],
-                 "expires_at": expires.isoformat()})
+                 "expires_at": expires.isoformat()},
+           recipients=ranked.recipients(candidates))
     session.flush()
     return len(candidates)
 

@@ -117,12 +117,14 @@ def _history_of(ticket: Ticket | TicketBrief, rows: Sequence[tuple[datetime, str
 
 
 def record(session: Session, ticket: Ticket, kind: str, actor: Actor, now: datetime, *, user_id: int | None = None,
-           body: str | None = None, internal: bool = False, data: dict[str, Any] | None = None) -> TicketEvent:
-    """An event that does not change the status (an offer sent, a note, a rating)."""
+           body: str | None = None, internal: bool = False, data: dict[str, Any] | None = None,
+           recipients: list[str] | None = None) -> TicketEvent:
+    """An event that does not change the status (an offer sent, a note, a rating). ``recipients``:
+    whom its notice goes to, when the caller read them already (``notices.notify``)."""
     event = TicketEvent(ticket_id=ticket.id, at=now, kind=kind, actor=actor.value, actor_user_id=user_id,
                         from_status=ticket.status.value, to_status=None, body=body, internal=internal,
                         data=data or {})
     TicketRepository(session).add_event(event)
     session.flush()  # the event id keys its notifications
-    notify(session, ticket, event, now)
+    notify(session, ticket, event, now, recipients)
     return event

@@ -376,8 +376,7 @@ class ExpertRanker:
         district = np.zeros(len(self.expert_ids_))
         if problem.onsite and problem.district:
             district = self.district_boost * eligibility.serves_on_site(problem.district)
-        feedback = self.feedback_boost * np.clip((eligibility.feedback - 3.0) / 2.0, -1.0, 1.0)
-        return district, np.nan_to_num(feedback)
+        return district, self.feedback_boost * eligibility.feedback
 
 
 _EMPTY = Document("", BIO)  # an expert with no evidence still owns one (empty) document

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from expert_match.db.paging import Window, fetch_page, order_clauses
@@ -21,9 +21,28 @@ class OrgFilter:
     search_key: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class OrgPlace:
+    """What filing needs of an org: its name and where it is."""
+
+    id: int
+    name: str
+    district_code: str | None
+    ward_code: str | None
+
+
+_orgs = Org.__table__.c
+# Built once: a filing reads it, and the whole ORM object cost 0.2 ms against 0.05.
+_PLACE = select(_orgs.id, _orgs.name, _orgs.district_code, _orgs.ward_code).where(_orgs.id == bindparam("id"))
+
+
 class OrgRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def place(self, org_id: int) -> OrgPlace | None:
+        row = self.session.execute(_PLACE, {"id": org_id}).one_or_none()
+        return OrgPlace(*row) if row is not None else None
 
     def get(self, org_id: int) -> Org | None:
         return self.session.get(Org, org_id)

@@ -14,8 +14,8 @@ from expert_match.errors import InvalidReference, InvalidValue, NotAllowed, NotF
 from expert_match.experts.repository import ExpertRepository
 from expert_match.matching.profiles import Problem
 from expert_match.matching.text import fold_key
-from expert_match.orgs.models import Org, Role
-from expert_match.orgs.repository import OrgRepository
+from expert_match.orgs.models import Role
+from expert_match.orgs.repository import OrgPlace, OrgRepository
 from expert_match.orgs.service import resolve_place
 from expert_match.tickets import offers, workflow
 from expert_match.tickets.desk import Desk
@@ -151,7 +151,7 @@ def file_ticket(session: Session, desk: Desk, caller: Caller, data: TicketCreate
                  history=workflow.written_history(session, ticket))
 
 
-def _filing_org(session: Session, caller: Caller, data: TicketCreate) -> Org:
+def _filing_org(session: Session, caller: Caller, data: TicketCreate) -> OrgPlace:
     if caller.role == Role.REQUESTER:
         if data.org_id is not None and data.org_id != caller.org_id:
             raise InvalidValue("requesters file for their own org; leave org_id out", field="org_id")
@@ -162,7 +162,7 @@ def _filing_org(session: Session, caller: Caller, data: TicketCreate) -> Org:
         org_id = data.org_id
     else:
         raise NotAllowed("experts do not file tickets; a requester or a coordinator does")
-    org = OrgRepository(session).get(org_id) if org_id is not None else None
+    org = OrgRepository(session).place(org_id) if org_id is not None else None
     if org is None:
         raise InvalidReference(f"org {org_id} does not exist", field="org_id")
     return org

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from expert_match.tickets.calendar import BusinessCalendar
 from expert_match.tickets.sla import H, History, Priority, TargetName, TargetState, service_targets
@@ -38,6 +40,42 @@ def test_add_and_business_time_agree() -> None:
         due = CAL.add(start, hours * H)
         assert CAL.business_time(start, due) == hours * H
     assert CAL.add(start, 7.5 * H) == local(2026, 5, 4, 10, 15)  # Thu, Fri are holidays; Mon again
+
+
+def reference_business_time(calendar: BusinessCalendar, start: datetime, end: datetime) -> timedelta:
+    """Day by day, interval by interval, straight from ``spans``: what the calendar's remembered
+    day totals and skipped whole days must agree with."""
+    start, end = start.astimezone(calendar.offset), end.astimezone(calendar.offset)
+    total, day = timedelta(0), start.date()
+    while day <= end.date():
+        for a, b in calendar.spans(day):
+            lo = max(datetime.combine(day, a, calendar.offset), start)
+            hi = min(datetime.combine(day, b, calendar.offset), end)
+            total += max(hi - lo, timedelta(0))
+        day += timedelta(days=1)
+    return total
+
+
+instants = st.datetimes(min_value=datetime(2025, 12, 20), max_value=datetime(2027, 3, 1),
+                        timezones=st.just(UTC))
+spans_of_work = st.timedeltas(min_value=timedelta(0), max_value=timedelta(hours=400))
+
+
+@settings(max_examples=300, deadline=None)
+@given(start=instants, length=st.timedeltas(min_value=timedelta(hours=-5), max_value=timedelta(days=60)))
+def test_business_time_matches_the_day_by_day_count(start: datetime, length: timedelta) -> None:
+    assert CAL.business_time(start, start + length) == reference_business_time(CAL, start, start + length)
+
+
+@settings(max_examples=300, deadline=None)
+@given(start=instants, amount=spans_of_work)
+@example(start=local(2026, 11, 30, 7, 0), amount=7.5 * H)  # exactly Monday's hours: ends at 17:00 Monday
+@example(start=local(2026, 11, 27, 6, 0), amount=15 * H)  # Friday's and Monday's, over a weekend
+def test_add_finds_the_first_instant_with_that_much_work_done(start: datetime, amount: timedelta) -> None:
+    due = CAL.add(start, amount)
+    assert reference_business_time(CAL, start, due) == amount
+    if amount > timedelta(0):  # the first such instant: a microsecond earlier is not enough
+        assert reference_business_time(CAL, start, due - timedelta(microseconds=1)) < amount
 
 
 def test_calendar_file_is_data(tmp_path) -> None:

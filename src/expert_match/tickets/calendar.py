@@ -8,9 +8,8 @@ operator updates the file, not the code. Vietnam has kept UTC+7 without daylight
 
 from __future__ import annotations
 
-import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from importlib import resources
 from pathlib import Path
@@ -18,6 +17,8 @@ from pathlib import Path
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # A business-time search gives up after this many calendar days (a calendar with no hours at all).
 MAX_DAYS = 3660
+DAYS_REMEMBERED = 8192
+ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,11 @@ class BusinessCalendar:
     hours: tuple[tuple[tuple[time, time], ...], ...]  # by weekday, Monday first
     holidays: frozenset[date]
     working_weekends: frozenset[date]
+    # Each day's working intervals, remembered: service targets ask for the same few weeks of days
+    # thousands of times. Kept on the calendar, not in an lru_cache keyed by it, which hashed the
+    # whole calendar (its holiday sets included) at every lookup: 70 % of a ticket's targets.
+    _days: dict[date, _Day] = field(
+        default_factory=dict, init=False, compare=False, hash=False, repr=False)
 
     @classmethod
     def default(cls) -> BusinessCalendar:
@@ -76,8 +82,15 @@ class BusinessCalendar:
             return self.hours[0]  # a make-up Saturday works Monday's hours
         return spans
 
-    def _intervals(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
-        return _day_intervals(self, day)
+    def _day(self, day: date) -> _Day:
+        found = self._days.get(day)
+        if found is None:
+            if len(self._days) >= DAYS_REMEMBERED:
+                self._days.clear()
+            spans = tuple((datetime.combine(day, a, self.offset), datetime.combine(day, b, self.offset))
+                          for a, b in self.spans(day))
+            found = self._days[day] = _Day(spans, sum((b - a for a, b in spans), timedelta(0)))
+        return found
 
     def business_time(self, start: datetime, end: datetime) -> timedelta:
         """Working time between two instants (zero when ``end`` is not after ``start``)."""
@@ -87,13 +100,13 @@ class BusinessCalendar:
         # utcoffset(), which was most of the cost of a ticket's service targets.
         start, end = start.astimezone(self.offset), end.astimezone(self.offset)
         day, last = start.date(), end.date()
-        total = timedelta(0)
-        while day <= last:
-            for a, b in self._intervals(day):
-                lo, hi = max(a, start), min(b, end)
-                if hi > lo:
-                    total += hi - lo
-            day += timedelta(days=1)
+        if day == last:
+            return self._day(day).within(start, end)
+        total = self._day(day).within(start, None) + self._day(last).within(None, end)
+        day += ONE_DAY
+        while day < last:  # whole days in between: their remembered totals
+            total += self._day(day).total
+            day += ONE_DAY
         return total
 
     def add(self, start: datetime, amount: timedelta) -> datetime:
@@ -102,20 +115,34 @@ class BusinessCalendar:
         start = start.astimezone(self.offset)  # one tzinfo for the comparisons (see business_time)
         day = start.date()
         for _ in range(MAX_DAYS):
-            for a, b in self._intervals(day):
-                lo = max(a, start)
-                if b <= lo:
-                    continue
-                if b - lo >= left:
-                    return (lo + left).astimezone(timezone.utc)
-                left -= b - lo
-            day += timedelta(days=1)
+            today = self._day(day)
+            if today.total < left and (not today.spans or today.spans[0][0] >= start):
+                left -= today.total  # a whole day short of the mark: skip it at once
+            else:
+                for a, b in today.spans:
+                    lo = max(a, start)
+                    if b <= lo:
+                        continue
+                    if b - lo >= left:
+                        return (lo + left).astimezone(timezone.utc)
+                    left -= b - lo
+            day += ONE_DAY
         raise ValueError("the calendar has no working hours in the next ten years")
 
 
-@functools.lru_cache(maxsize=8192)
-def _day_intervals(calendar: BusinessCalendar, day: date) -> tuple[tuple[datetime, datetime], ...]:
-    # Remembered: service targets of a queue's open tickets ask for the same few weeks of days
-    # thousands of times (the calendar is immutable and hashable).
-    return tuple((datetime.combine(day, a, calendar.offset), datetime.combine(day, b, calendar.offset))
-                 for a, b in calendar.spans(day))
+@dataclass(frozen=True, slots=True)
+class _Day:
+    """One local day's working intervals and their total."""
+
+    spans: tuple[tuple[datetime, datetime], ...]
+    total: timedelta
+
+    def within(self, start: datetime | None, end: datetime | None) -> timedelta:
+        """Working time of this day between ``start`` and ``end`` (None: the day's edge)."""
+        total = timedelta(0)
+        for a, b in self.spans:
+            lo = a if start is None or a >= start else start
+            hi = b if end is None or b <= end else end
+            if hi > lo:
+                total += hi - lo
+        return total

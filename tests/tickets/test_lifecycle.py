@@ -4,9 +4,18 @@ confirmation and a rating; the history and the service-target figures are exact.
 
 from __future__ import annotations
 
-import pytest
+from datetime import timedelta
 
+import msgspec
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from expert_match.api.tickets import ticket_reads
+from expert_match.auth.service import token_user
+from expert_match.http.callers import principal
 from expert_match.tickets.desk import Desk
+from expert_match.tickets.models import Ticket
 from expert_match.tickets.scheduler import run_once
 from tests.builders import local_time
 
@@ -87,6 +96,8 @@ def test_full_ticket_life(any_network, clock, database, sequential_client):
         clock.current = at
         response = client.post(f"/api/v1/tickets/{ticket_id}/{path}", json=body, headers=who)
         assert response.status_code in (200, 201), (path, response.text)
+        clock.current = at + timedelta(minutes=20)  # before the next step, while the clock runs or not
+        assert_reads_match_the_objects(network, database, desk, clock, ticket_id, [who])
     clock.current = local_time(2026, 12, 1, 15, 31)
     rated = client.post(f"/api/v1/tickets/{ticket_id}/feedback", headers=requester,
                         json={"rating": 5, "comment": "Rất nhanh", "bottleneck_removed": True})
@@ -114,3 +125,19 @@ def test_full_ticket_life(any_network, clock, database, sequential_client):
     # 8.5 h to the question; paused until Tuesday 10:00; 1 h to the first resolution; stopped while
     # resolved (11:00-14:00); 1 h more after reopening.
     assert (targets["resolution"]["state"], targets["resolution"]["elapsed_hours"]) == ("met", 10.5)
+    assert_reads_match_the_objects(network, database, desk, clock, ticket_id,
+                                   [requester, expert, network.admin])
+
+
+def assert_reads_match_the_objects(network, database, desk, clock, ticket_id, callers) -> None:
+    """A ticket read answers from one Core statement (``TicketRepository.view``): it must say what
+    the answer built from the mapped objects and the event log says, to each kind of caller."""
+    for headers in callers:
+        read = network.client.get(f"/api/v1/tickets/{ticket_id}", headers=headers)
+        with database.reader() as session:
+            token = headers["Authorization"].split()[1]
+            caller = principal(session, token_user(session, token, clock.current))
+            query = select(Ticket).options(joinedload(Ticket.org)).where(Ticket.id == ticket_id)
+            ticket = session.scalars(query).one()
+            expected = ticket_reads(session, desk, caller, [ticket], clock.current)[0]
+        assert read.status_code == 200 and read.json() == msgspec.to_builtins(expected)

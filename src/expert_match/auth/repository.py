@@ -43,7 +43,7 @@ class AuthRepository:
 
     def token_holder(self, hashed: str) -> TokenHolder | None:
         """What checking a bearer token needs, in one plain query (every API request makes it)."""
-        row = self.session.execute(_TOKEN_HOLDER, {"hashed": hashed}).one_or_none()
+        row = self.session.connection().execute(_TOKEN_HOLDER, {"hashed": hashed}).one_or_none()
         return TokenHolder(*row) if row is not None else None
 
     def tokens_of(self, user_id: int) -> list[ApiToken]:

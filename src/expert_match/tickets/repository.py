@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, case, exists, func, insert, or_, select, text, update
+from sqlalchemy import Select, and_, bindparam, case, exists, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session, joinedload
 
 from expert_match.db.paging import Window, fetch_page, order_clauses
 from expert_match.experts.models import ExpertProfile
-from expert_match.orgs.models import User
+from expert_match.orgs.models import Org, User
 from expert_match.tickets.models import Feedback, MatchRun, Offer, OfferState, Ticket, TicketAccess, TicketEvent
 from expert_match.tickets.sla import Priority
 from expert_match.tickets.states import WORKING_STATES, TicketStatus
@@ -97,6 +97,34 @@ class TicketBrief:
     alert_basis: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    """A ticket as a reader sees it: its fields, its org's name, and the (time, kind, new status)
+    of its status changes and advice, in order, which its service targets are computed from."""
+
+    id: int
+    reference: str | None
+    title: str
+    description: str
+    category: str | None
+    priority: Priority
+    status: TicketStatus
+    org_id: int
+    org_name: str
+    requester_id: int | None
+    district_code: str | None
+    ward_code: str | None
+    location: str | None
+    onsite: bool
+    assigned_expert_id: int | None
+    merged_into_id: int | None
+    resolution_summary: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    changes: tuple[tuple[datetime, str, str | None], ...]
+
+
 class TicketRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -110,6 +138,21 @@ class TicketRepository:
         query = _ticket_by_id(scope.everything, scope.org_id is not None, scope.expert_id is not None)
         params = {"ticket_id": ticket_id, "org_id": scope.org_id, "expert_id": scope.expert_id}
         return self.session.scalars(query, params).one_or_none()
+
+    def view(self, ticket_id: int, scope: Scope) -> TicketView | None:
+        """The ticket with its org's name and history in one Core statement (each row one event),
+        for reads that only show it: the ORM's load of ticket and org, then a second query for the
+        history, cost 0.38 ms of a 1 ms ticket read (in one process); this one about 0.05 ms."""
+        query = _ticket_view(scope.everything, scope.org_id is not None, scope.expert_id is not None)
+        params = {"ticket_id": ticket_id, "org_id": scope.org_id, "expert_id": scope.expert_id}
+        # On the session's connection: ``Session.execute`` would take the ORM's path for a Core
+        # select as well (its row processing doubled the cost, 87 against 44 us).
+        rows = self.session.connection().execute(query, params).all()
+        if not rows:
+            return None
+        first = rows[0]
+        changes = tuple((at, kind, to) for *_fields, at, kind, to in rows if at is not None)
+        return TicketView(*first[:-3], changes=changes)
 
     def reload(self, ticket_id: int) -> Ticket:
         """The ticket as now stored, with its org (after changes made in this session)."""
@@ -470,6 +513,19 @@ def _ticket_by_id(everything: bool, by_org: bool, by_expert: bool) -> Select:
                    bindparam("expert_id") if by_expert else None)
 
 
+@functools.cache
+def _ticket_view(everything: bool, by_org: bool, by_expert: bool) -> Select:
+    tickets, orgs, events = Ticket.__table__, Org.__table__, TicketEvent.__table__
+    shown = and_(events.c.ticket_id == tickets.c.id, _IN_HISTORY)
+    fields = [orgs.c.name if name == "org_name" else tickets.c[name]
+              for name in TicketView.__dataclass_fields__ if name != "changes"]
+    query = (select(*fields, events.c.at, events.c.kind, events.c.to_status)
+             .join_from(tickets, orgs, orgs.c.id == tickets.c.org_id).outerjoin(events, shown)
+             .where(tickets.c.id == bindparam("ticket_id")).order_by(events.c.id))
+    return _scoped(query, everything, bindparam("org_id") if by_org else None,
+                   bindparam("expert_id") if by_expert else None)
+
+
 # Column queries on the tables, not the mapped classes: Core statements skip the ORM's setup.
 _events, _offers, _tickets = TicketEvent.__table__.c, Offer.__table__.c, Ticket.__table__.c
 # Statements every filing runs, built once: building one cost 50-60 us, about what it takes to run.
@@ -486,9 +542,10 @@ _STATUS_EVENTS_SINCE = (select(_events.id, _events.ticket_id)
                         .where(_events.id > bindparam("event_id"), _events.to_status.is_not(None)).order_by(_events.id))
 _RESOLVED_AMONG = select(_tickets.id).where(_tickets.id.in_(bindparam("ids", expanding=True)),
                                             _tickets.status.in_(_RESOLVED))
+# The events a ticket's history (``workflow.History``) is made of: status changes and advice.
+_IN_HISTORY = or_(_events.to_status.is_not(None), _events.kind == "post_advice")
 _STATUS_CHANGES = (select(_events.ticket_id, _events.at, _events.kind, _events.to_status)
-                   .where(_events.ticket_id.in_(bindparam("ids", expanding=True)),
-                          or_(_events.to_status.is_not(None), _events.kind == "post_advice"))
+                   .where(_events.ticket_id.in_(bindparam("ids", expanding=True)), _IN_HISTORY)
                    .order_by(_events.id))
 _ADD_OFFERS = insert(Offer.__table__)
 _WRITTEN_EVENTS = "expert_match.written_events"

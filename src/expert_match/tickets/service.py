@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,7 +21,7 @@ from expert_match.orgs.service import resolve_place
 from expert_match.tickets import offers, workflow
 from expert_match.tickets.desk import Desk
 from expert_match.tickets.models import Ticket, TicketAccess, TicketEvent
-from expert_match.tickets.repository import Scope, TicketBrief, TicketFilter, TicketRepository
+from expert_match.tickets.repository import Scope, TicketBrief, TicketFilter, TicketRepository, TicketView
 from expert_match.tickets.schemas import TicketCreate
 from expert_match.tickets.similar import duplicate_scores
 from expert_match.tickets.sla import History, Priority, TargetStatus, service_targets
@@ -52,6 +53,14 @@ def get_ticket(session: Session, caller: Caller, ticket_id: int) -> Ticket:
     if ticket is None:
         raise NotFound(f"ticket {ticket_id} not found")
     return ticket
+
+
+def view_ticket(session: Session, caller: Caller, ticket_id: int) -> TicketView:
+    """``get_ticket`` for showing the ticket, with its org's name and its history."""
+    view = TicketRepository(session).view(ticket_id, scope_of(caller))
+    if view is None:
+        raise NotFound(f"ticket {ticket_id} not found")
+    return view
 
 
 def read_ticket(session: Session, caller: Caller, ticket_id: int, now: datetime, channel: str) -> Ticket:
@@ -202,12 +211,13 @@ def _similar_resolved(session: Session, desk: Desk, caller: Caller, org_id: int,
     return [(visible[i], score) for i, score in found if i in visible][:5]
 
 
-def targets_of(desk: Desk, ticket: Ticket | TicketBrief, past: History, now: datetime, *,
+def targets_of(desk: Desk, ticket: Ticket | TicketBrief | TicketView, past: History, now: datetime, *,
                due_times: bool = True) -> list[TargetStatus]:
     return service_targets(past, Priority(ticket.priority), now, desk.calendar, due_times=due_times)
 
 
-def caller_actions(session: Session, caller: Caller, tickets: list[Ticket]) -> dict[int, list[TicketAction]]:
+def caller_actions(session: Session, caller: Caller,
+                   tickets: Sequence[Ticket | TicketView]) -> dict[int, list[TicketAction]]:
     """What the caller may do on each ticket now; the pending offers of a whole page in one query,
     read only for an expert (nobody else's actions depend on them: a requester's ticket read
     made that query for nothing)."""

@@ -16,12 +16,13 @@ from expert_match.orgs.models import Role
 from expert_match.tickets.calendar import BusinessCalendar
 from expert_match.tickets.models import Ticket, TicketEvent
 from expert_match.tickets.notices import notify
-from expert_match.tickets.repository import TicketBrief, TicketRepository
+from expert_match.tickets.repository import TicketBrief, TicketRepository, TicketView
 from expert_match.tickets.sla import History, Priority, alert_basis, alerts
 from expert_match.tickets.states import TRANSITIONS, Actor, IllegalMove, TicketAction, TicketStatus, next_status
 
 
-def actors_of(caller: Caller | None, ticket: Ticket, offered_expert_ids: set[int] = frozenset()) -> set[Actor]:
+def actors_of(caller: Caller | None, ticket: Ticket | TicketView,
+              offered_expert_ids: set[int] = frozenset()) -> set[Actor]:
     """The relations ``caller`` has to ``ticket`` (None is the scheduler)."""
     if caller is None:
         return {Actor.SYSTEM}
@@ -109,7 +110,13 @@ def written_history(session: Session, ticket: Ticket) -> History:
     return _history_of(ticket, [(e.at, e.kind, e.to_status) for e in events])
 
 
-def _history_of(ticket: Ticket | TicketBrief, rows: Sequence[tuple[datetime, str, str | None]]) -> History:
+def view_history(view: TicketView) -> History:
+    """The history of a ticket read with ``TicketRepository.view``, which brings its events."""
+    return _history_of(view, view.changes)
+
+
+def _history_of(ticket: Ticket | TicketBrief | TicketView,
+                rows: Sequence[tuple[datetime, str, str | None]]) -> History:
     """``rows``: (time, kind, new status) of the ticket's events in order."""
     changes = [(at, TicketStatus(to)) for at, _kind, to in rows if to is not None]
     advice = next((at for at, kind, _to in rows if kind == TicketAction.POST_ADVICE.value), None)

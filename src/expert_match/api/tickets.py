@@ -102,8 +102,8 @@ def ticket_read(session: Session, desk: Desk, caller: Caller, ticket: Ticket, no
 
 
 def viewed_read(session: Session, desk: Desk, caller: Caller, ticket_id: int, now: datetime) -> TicketRead:
-    """The answer of a ticket read, from ``service.view_ticket`` (one statement for ticket, org
-    and history instead of two and the ORM's loading)."""
+    """The answer of a ticket read, from ``service.view_ticket`` (Core statements for the ticket
+    with its org and for its history, without the ORM's loading)."""
     view = service.view_ticket(session, caller, ticket_id)
     actions = service.caller_actions(session, caller, [view])[view.id]
     return _ticket_read(desk, view, OrgBrief(id=view.org_id, name=view.org_name), workflow.view_history(view),

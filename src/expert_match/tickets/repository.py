@@ -152,7 +152,8 @@ class TicketRepository:
         row = connection.execute(query, params).one_or_none()
         if row is None:
             return None
-        changes = tuple((at, kind, to) for at, kind, to in connection.execute(_HISTORY_OF, {"ticket_id": ticket_id}))
+        history = connection.execute(_HISTORY_OF, {"ticket_id": ticket_id})
+        changes = tuple((at, kind, to) for at, kind, to in history)
         return TicketView(*row, changes=changes)
 
     def reload(self, ticket_id: int) -> Ticket:

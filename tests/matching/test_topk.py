@@ -44,12 +44,14 @@ def reference(documents, owner, share, mode, columns, weights, multipliers, ids,
 @pytest.mark.parametrize("seed", range(6))
 def test_pruned_top_k_equals_full_scoring(mode, seed, monkeypatch):
     # Small seed budgets and a large left-out share make every pruning step do work here; the
-    # common terms are the 40, 100 or 256 most frequent of 300 (all bands used); half the
-    # corpora are read in ranges of 37 documents, as large ones are in ranges of CHUNK.
+    # common terms are the 40, 100 or 256 most frequent of 300, their norms stored in one band
+    # (as shipped) or in four; half the corpora are read in ranges of 37 documents, as large
+    # ones are in ranges of CHUNK.
     monkeypatch.setattr(topk, "SEED_POSTINGS", 50)
     monkeypatch.setattr(topk, "SEEDS_PER_K", 1)
     monkeypatch.setattr(topk, "COMMON_SHARE", 4.0)
     monkeypatch.setattr(topk, "COMMON", [40, 100, 256][seed % 3])
+    monkeypatch.setattr(topk, "BANDS", (0, 256) if seed < 3 else (0, 16, 32, 64, 256))
     if seed % 2:
         monkeypatch.setattr(topk, "CHUNK", 37)
     documents, owner, share = corpus(seed)

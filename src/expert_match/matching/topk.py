@@ -16,9 +16,9 @@ own. ``_top`` runs in three steps:
    until the next bound falls below the k-th score.
 
 What the common terms can add to a document is bounded twice, both cheap to check for 200,000
-documents: by Cauchy-Schwarz, per band of term frequency, ``sum_b |q_b| * |x_db|`` (the norms
-``|x_db|`` of each document's common-term weights are stored in a byte per band, rounded up,
-and their maxima per block of 16 documents), which is a fraction of the plain bound
+documents: by Cauchy-Schwarz, per band of term frequency (``BANDS``), ``sum_b |q_b| * |x_db|``
+(the norms ``|x_db|`` of each document's common-term weights are stored in a byte per band,
+rounded up, and their maxima per block of 16 documents), which is a fraction of the plain bound
 ``sum_t q_t * max_d x_dt``; and, for the few hundred documents that pass it, by reading their
 common terms from a compact row (one byte of term id, one byte of weight rounded up). The
 compact rows also bound each expert from below, and the k-th best lower bound raises the
@@ -45,7 +45,12 @@ import scipy.sparse as sp
 MODES = {"mean": 0, "max": 1, "mean_max": 2}
 SEED_POSTINGS = 5_000  # postings read to find a first threshold (the most selective terms)
 COMMON = 256  # most frequent terms, bounded per document instead of read (ids fit a byte)
-BANDS = (0, 32, 64, 128, 256)  # common terms by frequency rank: one stored norm per band
+# Common terms by frequency rank: one stored norm per band. One band: four (0, 32, 64, 128, 256)
+# bound more tightly, but the pass reads four times the bytes, and beside the cache misses of a
+# cold index that cost more than the documents it ruled out (kernel p50 on the benchmark's 200
+# tickets at 100k experts, caches flushed before each, the variants in turn: 1,104-1,206 us with
+# four bands, 1,067-1,125 with two (0, 32, 256), 1,010-1,013 with one).
+BANDS = (0, COMMON)
 COMMON_SHARE = 2.0  # common terms are left out while their plain bounds add up to this much of theta
 SEEDS_PER_K = 3  # experts scored exactly per place in the top k to set a threshold
 RESCORED = 32  # experts scored exactly, once every term is read, to raise it

@@ -142,18 +142,22 @@ def test_a_pickled_space_looks_terms_up_with_the_token_ids_it_was_fitted_with():
     assert eval(out.stdout.decode()) == pytest.approx(expected)
 
 
-def test_find_through_the_directory_equals_a_plain_search():
-    from expert_match.matching.vocabulary import STEP, _find
+def test_find_through_the_hash_table_equals_a_plain_search():
+    from expert_match.matching.vocabulary import MAX_LOAD, _find, _hash_table
 
     rng = np.random.default_rng(3)
-    for size in (1, STEP - 1, STEP, STEP + 1, 10 * STEP + 7):
-        codes = np.unique(rng.integers(5, 10_000, size=size * 2))[:size].astype(np.int64)
-        directory = codes[::STEP].copy()
-        probes = np.concatenate([codes, codes + 1, codes - 1, [0, 4, 10_001, codes[-1] + 100]])
-        for code in probes.tolist():
-            at = int(np.searchsorted(codes, code))
-            expected = at if at < len(codes) and codes[at] == code else -1
-            assert _find(codes, directory, code) == expected, (size, code)
+    # Sizes around the table's growth points (it doubles once 3/4 full), consecutive codes
+    # (unigrams are small consecutive ids) and a table filled to exactly its load limit.
+    for size in (0, 1, 11, 12, 13, 48, 49, 1_000, 6_144):
+        for codes in (np.unique(rng.integers(5, 10**12, size=size * 2))[:size].astype(np.int64),
+                      np.arange(1, size + 1, dtype=np.int64)):
+            keys, ranks, shift = _hash_table(codes)
+            assert len(codes) <= MAX_LOAD * len(keys)
+            probes = np.concatenate([codes, codes + 1, codes - 1, [0, 4, 10**12 + 1]]).astype(np.int64)
+            for code in probes.tolist():
+                at = int(np.searchsorted(codes, code))
+                expected = at if at < len(codes) and codes[at] == code else -1
+                assert _find(keys, ranks, shift, code) == expected, (size, code)
 
 
 def test_forget_texts_makes_the_next_analysis_start_again():

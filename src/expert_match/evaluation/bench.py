@@ -93,6 +93,9 @@ def index_megabytes(ranker: ExpertRanker) -> float:
     total = sum(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes for m in arrays)
     total += ranker.space_.idf.nbytes + ranker.space_.df.nbytes + ranker.space_.block_of_term.nbytes
     total += sum(part.nbytes for part in ranker.pruned_.common)  # the common terms' compact rows
+    vocabulary = ranker.space_.vocabulary  # codes and their hash tables
+    total += sum(codes.nbytes for codes in getattr(vocabulary, "blocks", {}).values())
+    total += sum(keys.nbytes + ranks.nbytes for keys, ranks, _ in getattr(vocabulary, "tables", {}).values())
     return round(total / 2**20, 1)
 
 

@@ -6,10 +6,16 @@ codes, one sorted array per block, instead of turning every distinct term into a
 
 - a ticket's terms are looked up from its token ids in one compiled loop (``stream_columns``):
   the dict lookups of 300 fresh strings missed the cache three or four times each and cost
-  0.2 ms per ticket; a plain binary search over the codes missed about 8 times per term, so every
-  64th code is kept in a small directory searched first;
-- the vocabulary takes 8 bytes per term instead of about 120 (770,000 terms at 100k experts:
-  6 MB instead of 95 MB), and the fit no longer builds a string per term.
+  0.2 ms per ticket; a plain binary search over the codes missed about 8 times per term;
+- the vocabulary takes 8 bytes per term for its codes and 9-24 for a hash table over them (770,000
+  terms at 100k experts: 6 + 13 MB instead of 95 MB as a dict of strings), and the fit no longer
+  builds a string per term.
+
+The hash table (open addressing, at most 3/4 full) finds a code with one or two cache misses. A
+binary search over a directory of every 64th code, then over 64 codes, took several misses in a
+row, and a ticket is analysed right after the kernel (or, in the benchmark, another engine) has
+evicted all of it: a ticket's lookups with flushed caches took 94-100 us that way, 32-34 us by
+hash (200 tickets at 100k experts).
 
 A column is the block's offset plus the code's rank in the block: the fit ranks codes in that
 order. Terms stay readable (``name``, ``term``) through the process-wide token table, which only
@@ -47,7 +53,7 @@ class CodedVocabulary(Mapping[str, int]):
         # vocabulary carries the ids its codes were made with.
         self.ids, self.names = TOKEN_IDS.ids, TOKEN_IDS.names
         self.blocks = blocks  # block -> its terms' codes, ascending (in BLOCKS order)
-        self.directories = {block: codes[::STEP].copy() for block, codes in blocks.items()}
+        self.tables = {block: _hash_table(codes) for block, codes in blocks.items()}
         self.offsets: dict[str, int] = {}
         offset = 0
         for block, codes in blocks.items():
@@ -90,8 +96,8 @@ class CodedVocabulary(Mapping[str, int]):
         code = self.code(term) if codes is not None else -1
         if code < 0:
             return default
-        # The compiled search: numpy's searchsorted on one value cost 4 us of call overhead.
-        at = _find(codes, self.directories[block], code)
+        # Compiled: numpy on one value cost 4 us of call overhead.
+        at = _find(*self.tables[block], code)
         return self.offsets[block] + at if at >= 0 else default
 
     def __getitem__(self, key: str) -> int:
@@ -128,8 +134,7 @@ class CodedVocabulary(Mapping[str, int]):
         if codes is None or len(codes) == 0:
             missing = np.full(len(token_ids), -1, dtype=np.int64)
             return missing, missing.copy()
-        return _stream_columns(token_ids, self.base, ngram_max >= 2, codes, self.directories[block],
-                               self.offsets[block])
+        return _stream_columns(token_ids, self.base, ngram_max >= 2, *self.tables[block], self.offsets[block])
 
     def stream_counts(self, block: str, token_ids: np.ndarray, ngram_max: int) -> tuple[np.ndarray, np.ndarray]:
         """The known terms of a token-id stream as (columns ascending, counts): what
@@ -149,24 +154,51 @@ class CodedVocabulary(Mapping[str, int]):
         return smaller
 
 
-STEP = 64  # codes per directory entry
+MAX_LOAD = 0.75  # codes per slot of the hash table at most
+FIBONACCI = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio: spreads consecutive codes
+
+
+def _hash_table(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """(slots' codes, -1 where empty; slots' ranks in ``codes``; the hash's shift)."""
+    bits = 4
+    while (1 << bits) * MAX_LOAD < len(codes):
+        bits += 1
+    keys = np.full(1 << bits, -1, dtype=np.int64)
+    ranks = np.zeros(1 << bits, dtype=np.int32 if len(codes) < 2**31 else np.int64)
+    _fill(np.asarray(codes, dtype=np.int64), keys, ranks, 64 - bits)
+    return keys, ranks, 64 - bits
 
 
 @nb.njit(cache=True, nogil=True)
-def _find(codes, directory, code):
-    """The index of ``code`` in ``codes``, -1 if absent: the directory (every ``STEP``-th code,
-    small enough to stay in cache) narrows it to one run of ``STEP`` codes."""
-    run = np.searchsorted(directory, code, side="right") - 1
-    if run < 0:
-        return -1
-    start = run * STEP
-    end = min(start + STEP, len(codes))
-    at = start + np.searchsorted(codes[start:end], code)
-    return at if at < end and codes[at] == code else -1
+def _slot(code, shift):
+    return np.int64((np.uint64(code) * FIBONACCI) >> np.uint64(shift))
 
 
 @nb.njit(cache=True, nogil=True)
-def _stream_columns(ids, base, bigrams, codes, directory, offset):
+def _fill(codes, keys, ranks, shift):
+    mask = len(keys) - 1
+    for rank in range(len(codes)):
+        at = _slot(codes[rank], shift)
+        while keys[at] >= 0:
+            at = (at + 1) & mask
+        keys[at] = codes[rank]
+        ranks[at] = rank
+
+
+@nb.njit(cache=True, nogil=True)
+def _find(keys, ranks, shift, code):
+    """The rank of ``code`` among the block's codes, -1 if absent (linear probing)."""
+    mask = len(keys) - 1
+    at = _slot(code, shift)
+    while keys[at] >= 0:
+        if keys[at] == code:
+            return np.int64(ranks[at])
+        at = (at + 1) & mask
+    return -1
+
+
+@nb.njit(cache=True, nogil=True)
+def _stream_columns(ids, base, bigrams, keys, ranks, shift, offset):
     n = len(ids)
     words = np.full(n, -1, dtype=np.int64)
     pairs = np.full(n, -1, dtype=np.int64)
@@ -174,11 +206,11 @@ def _stream_columns(ids, base, bigrams, codes, directory, offset):
         first = ids[i]
         if first <= 0 or first >= base:
             continue
-        at = _find(codes, directory, first)
+        at = _find(keys, ranks, shift, first)
         if at >= 0:
             words[i] = offset + at
         if bigrams and i + 1 < n and 0 < ids[i + 1] < base:
-            at = _find(codes, directory, base + first * base + ids[i + 1])
+            at = _find(keys, ranks, shift, base + first * base + ids[i + 1])
             if at >= 0:
                 pairs[i] = offset + at
     return words, pairs

@@ -100,13 +100,15 @@ def aggregate(per_document, owner, share, mode):
     return {"mean": mean, "max": best, "mean_max": 0.5 * (mean + best)}[mode]
 
 
+@pytest.mark.parametrize("bands", [(0, 256), (0, 10, 25, 256)])
 @pytest.mark.parametrize("mode", ["mean", "max", "mean_max"])
-def test_candidates_are_every_expert_the_left_out_common_terms_could_lift_to_the_limit(mode, monkeypatch):
+def test_candidates_are_every_expert_the_left_out_common_terms_could_lift_to_the_limit(mode, bands, monkeypatch):
     # The pass skips blocks of documents on their best partial sum and norm bound, then bounds
     # the rest from their common terms' rounded weights: it must keep every expert whose exact
     # score (partial sums plus the left-out terms' real weights) reaches the limit, and what it
-    # reports must bound that score from above.
+    # reports must bound that score from above, with the norms in one band (as shipped) or three.
     monkeypatch.setattr(topk, "COMMON", 50)
+    monkeypatch.setattr(topk, "BANDS", bands)
     rng = np.random.default_rng(5)
     owner = np.repeat(np.arange(300), rng.integers(1, 4, size=300))  # 599 documents: a ragged last block
     share = rng.uniform(0.2, 1.5, size=len(owner))
@@ -145,6 +147,33 @@ def test_candidates_are_every_expert_the_left_out_common_terms_could_lift_to_the
         assert np.all(most >= limit)
         assert np.all(most >= score[found] - 1e-9)
         assert not set(found.tolist()) & set(np.flatnonzero(state == 2).tolist())
+
+
+@pytest.mark.parametrize("bands", [(0, 256), (0, 10, 25, 256)])
+def test_the_norm_pass_keeps_every_document_the_left_out_terms_could_lift_to_the_cut(bands, monkeypatch):
+    # The block and document bounds of ``_by_norm`` (Cauchy-Schwarz per band) must never fall
+    # below what the left-out common terms really add. Half the queries leave out only terms of
+    # the rarer bands, where a bound that mixed up the bands would be too small.
+    monkeypatch.setattr(topk, "COMMON", 50)
+    monkeypatch.setattr(topk, "BANDS", bands)
+    rng = np.random.default_rng(9)
+    dense = rng.random((403, 80)) * (rng.random((403, 80)) < 0.3)
+    documents = sp.csr_matrix(dense.astype(np.float32))
+    index = PrunedIndex(documents, np.arange(403), np.ones(403), "mean")
+    common_terms = np.argsort(-np.diff(documents.tocsc().indptr), kind="stable")[:50]
+    offsets, ids, codes, scale, norms, block_norms, band, unit = index.common
+    for trial in range(40):
+        pool = np.arange(10 if trial % 2 else 0, 50)  # ids are frequency ranks
+        left = rng.choice(pool, size=int(rng.integers(1, 25)), replace=False)
+        weights = (rng.random(len(left)) * 0.5).astype(np.float32)
+        bound = weights * index.max_weight[common_terms[left]]
+        _, left_out, _, norm_q = topk._leave_out(weights, left, bound, 0, 1.0, 1.0, np.inf, index.common)
+        acc = (rng.random(403) ** 3 * (rng.random(403) < 0.8)).astype(np.float32)
+        exact = acc + dense[:, common_terms[left]].astype(np.float32).astype(np.float64) @ weights
+        cut = float(np.quantile(exact, rng.uniform(0.5, 0.99)))
+        docs, n_docs = topk._by_norm(acc, topk._block_maxima(acc), block_norms, norms, norm_q, left_out, cut)
+        must = set(np.flatnonzero((exact >= cut) & (exact > 0)).tolist())
+        assert must <= set(docs[:n_docs].tolist()), trial
 
 
 def test_common_rows_round_weights_up_by_less_than_a_255th_of_the_best():

@@ -102,7 +102,8 @@ def aggregate(per_document, owner, share, mode):
 
 @pytest.mark.parametrize("bands", [(0, 256), (0, 10, 25, 256)])
 @pytest.mark.parametrize("mode", ["mean", "max", "mean_max"])
-def test_candidates_are_every_expert_the_left_out_common_terms_could_lift_to_the_limit(mode, bands, monkeypatch):
+def test_candidates_are_every_expert_the_left_out_common_terms_could_lift_to_the_limit(mode, bands,
+                                                                                     monkeypatch):
     # The pass skips blocks of documents on their best partial sum and norm bound, then bounds
     # the rest from their common terms' rounded weights: it must keep every expert whose exact
     # score (partial sums plus the left-out terms' real weights) reaches the limit, and what it

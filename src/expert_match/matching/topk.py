@@ -47,9 +47,10 @@ SEED_POSTINGS = 5_000  # postings read to find a first threshold (the most selec
 COMMON = 256  # most frequent terms, bounded per document instead of read (ids fit a byte)
 # Common terms by frequency rank: one stored norm per band. One band: four (0, 32, 64, 128, 256)
 # bound more tightly, but the pass reads four times the bytes, and beside the cache misses of a
-# cold index that cost more than the documents it ruled out (kernel p50 on the benchmark's 200
-# tickets at 100k experts, caches flushed before each, the variants in turn: 1,104-1,206 us with
-# four bands, 1,067-1,125 with two (0, 32, 256), 1,010-1,013 with one).
+# cold index that cost more than the documents it ruled out. The benchmark's 200 tickets at 100k
+# experts, the variants in turn, each ticket after tantivy's search: 1,475 us with four bands,
+# 1,399 with two (0, 32, 256), 1,308 with one; with caches flushed instead, kernel alone:
+# 1,104-1,206, 1,067-1,125 and 1,010-1,013 us.
 BANDS = (0, COMMON)
 COMMON_SHARE = 2.0  # common terms are left out while their plain bounds add up to this much of theta
 SEEDS_PER_K = 3  # experts scored exactly per place in the top k to set a threshold

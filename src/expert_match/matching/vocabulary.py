@@ -7,7 +7,7 @@ codes, one sorted array per block, instead of turning every distinct term into a
 - a ticket's terms are looked up from its token ids in one compiled loop (``stream_columns``):
   the dict lookups of 300 fresh strings missed the cache three or four times each and cost
   0.2 ms per ticket; a plain binary search over the codes missed about 8 times per term;
-- the vocabulary takes 8 bytes per term for its codes and 9-24 for a hash table over them (770,000
+- the vocabulary takes 8 bytes per term for its codes and 16-32 for a hash table over them (770,000
   terms at 100k experts: 6 + 13 MB instead of 95 MB as a dict of strings), and the fit no longer
   builds a string per term.
 

@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session, joinedload
 
 from expert_match.auth.models import ApiToken, LoginAttempt, WebSession
+from expert_match.db.prepared import Prepared, connection_of
 from expert_match.orgs.models import Role, User
 
 
@@ -27,13 +28,14 @@ class TokenHolder:
 # expression itself costs more than running it on SQLite. Every API request makes this query.
 # On the tables, not the mapped classes: a Core statement skips the ORM's per-execution setup.
 _users, _tokens = User.__table__.c, ApiToken.__table__.c
-_TOKEN_HOLDER = (select(_users.id, _users.role, _users.org_id, _users.active, _tokens.expires_at, _tokens.revoked_at)
-                 .join_from(ApiToken.__table__, User.__table__, _users.id == _tokens.user_id)
-                 .where(_tokens.token_hash == bindparam("hashed")))
+_TOKEN_HOLDER = Prepared(
+    select(_users.id, _users.role, _users.org_id, _users.active, _tokens.expires_at, _tokens.revoked_at)
+    .join_from(ApiToken.__table__, User.__table__, _users.id == _tokens.user_id)
+    .where(_tokens.token_hash == bindparam("hashed")))
 _attempts = LoginAttempt.__table__.c
-_EVENTS_SINCE = (select(_attempts.key, func.count())
-                 .where(_attempts.key.in_(bindparam("keys", expanding=True)), _attempts.at > bindparam("since"))
-                 .group_by(_attempts.key))
+_EVENTS_SINCE = Prepared(select(_attempts.key, func.count())
+                         .where(_attempts.key.in_(bindparam("keys", expanding=True)), _attempts.at > bindparam("since"))
+                         .group_by(_attempts.key))
 _ADD_EVENT = insert(LoginAttempt.__table__)
 
 
@@ -43,7 +45,7 @@ class AuthRepository:
 
     def token_holder(self, hashed: str) -> TokenHolder | None:
         """What checking a bearer token needs, in one plain query (every API request makes it)."""
-        row = self.session.connection().execute(_TOKEN_HOLDER, {"hashed": hashed}).one_or_none()
+        row = _TOKEN_HOLDER.one_or_none(connection_of(self.session), {"hashed": hashed})
         return TokenHolder(*row) if row is not None else None
 
     def tokens_of(self, user_id: int) -> list[ApiToken]:
@@ -74,7 +76,7 @@ class AuthRepository:
     def events_since(self, keys: Sequence[str], since: datetime) -> dict[str, int]:
         """How many events each key has after ``since`` (keys without any are left out); one
         query for all the keys a rate check looks at (every filing and login makes it)."""
-        rows = self.session.execute(_EVENTS_SINCE, {"keys": list(keys), "since": since})
+        rows = _EVENTS_SINCE.all(connection_of(self.session), {"keys": list(keys), "since": since})
         return {key: int(count) for key, count in rows}
 
     def oldest_failure_since(self, key: str, since: datetime) -> datetime | None:

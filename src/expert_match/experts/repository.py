@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, column, exists, func, select, table, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from expert_match.db.paging import Window, fetch_page, order_clauses
+from expert_match.db.prepared import Prepared, connection_of
 from expert_match.experts.models import (
     ExpertConflict,
     ExpertDistrict,
@@ -30,14 +31,14 @@ _profiles = ExpertProfile.__table__.c
 _users = User.__table__.c
 # Active profiles among some experts, with their users' addresses: a ranking leaves inactive
 # profiles out, and the offers it leads to are e-mailed to these (read before the writer).
-_ACTIVE_WITH_EMAILS = (select(_profiles.id, _users.email, _users.active)
-                       .join_from(ExpertProfile.__table__, User.__table__, _profiles.user_id == _users.id)
-                       .where(_profiles.id.in_(bindparam("ids", expanding=True)), _profiles.active.is_(True))
-                       .order_by(_users.id))
+_ACTIVE_WITH_EMAILS = Prepared(select(_profiles.id, _users.email, _users.active)
+                               .join_from(ExpertProfile.__table__, User.__table__, _profiles.user_id == _users.id)
+                               .where(_profiles.id.in_(bindparam("ids", expanding=True)), _profiles.active.is_(True))
+                               .order_by(_users.id))
 # The caller's profile id alone: loading the profile with its skills, districts, leave and
 # conflicts (seven queries) for it cost an expert's every request 2 ms.
-_PROFILE_OF_USER = select(_profiles.id).where(_profiles.user_id == bindparam("user_id"))
-_STANDING = select(_profiles.active, _profiles.capacity).where(_profiles.id == bindparam("expert_id"))
+_PROFILE_OF_USER = Prepared(select(_profiles.id).where(_profiles.user_id == bindparam("user_id")))
+_STANDING = Prepared(select(_profiles.active, _profiles.capacity).where(_profiles.id == bindparam("expert_id")))
 _EMAILS = (select(_users.email).join_from(User.__table__, ExpertProfile.__table__, _profiles.user_id == _users.id)
            .where(_profiles.id.in_(bindparam("ids", expanding=True)), _users.active.is_(True)).order_by(_users.id))
 GOOD_RATING = 4
@@ -82,12 +83,13 @@ class ExpertRepository:
     def standing(self, expert_id: int) -> tuple[bool, int] | None:
         """(active, capacity) of an expert, None when there is no such expert: what accepting an
         offer checks, inside the write transaction."""
-        row = self.session.execute(_STANDING, {"expert_id": expert_id}).one_or_none()
+        row = _STANDING.one_or_none(connection_of(self.session), {"expert_id": expert_id})
         return (bool(row[0]), int(row[1])) if row is not None else None
 
     def id_of_user(self, user_id: int) -> int | None:
         """The expert profile id of a user (every request an expert makes asks for it)."""
-        return self.session.scalar(_PROFILE_OF_USER, {"user_id": user_id})
+        row = _PROFILE_OF_USER.one_or_none(connection_of(self.session), {"user_id": user_id})
+        return row[0] if row is not None else None
 
     def add(self, profile: ExpertProfile) -> ExpertProfile:
         self.session.add(profile)
@@ -148,7 +150,7 @@ class ExpertRepository:
         if not wanted:
             return {}
         return {expert_id: email if active else None
-                for expert_id, email, active in self.session.execute(_ACTIVE_WITH_EMAILS, {"ids": wanted})}
+                for expert_id, email, active in _ACTIVE_WITH_EMAILS.all(connection_of(self.session), {"ids": wanted})}
 
     def changed_since(self, moment: datetime) -> list[tuple[int, datetime]]:
         """(id, latest change) of experts whose profile was written, or who got a rating on a

@@ -12,6 +12,7 @@ from sqlalchemy import Select, bindparam, case, exists, func, insert, or_, selec
 from sqlalchemy.orm import Session, joinedload
 
 from expert_match.db.paging import Window, fetch_page, order_clauses
+from expert_match.db.prepared import Prepared, connection_of
 from expert_match.experts.models import ExpertProfile
 from expert_match.orgs.models import Org, User
 from expert_match.tickets.models import Feedback, MatchRun, Offer, OfferState, Ticket, TicketAccess, TicketEvent
@@ -148,13 +149,11 @@ class TicketRepository:
         ticket's text (up to 20,000 characters a field) for every advice posted."""
         query = _ticket_view(scope.everything, scope.org_id is not None, scope.expert_id is not None)
         params = {"ticket_id": ticket_id, "org_id": scope.org_id, "expert_id": scope.expert_id}
-        connection = self.session.connection()
-        row = connection.execute(query, params).one_or_none()
+        connection = connection_of(self.session)
+        row = query.one_or_none(connection, params)
         if row is None:
             return None
-        history = connection.execute(_HISTORY_OF, {"ticket_id": ticket_id})
-        changes = tuple((at, kind, to) for at, kind, to in history)
-        return TicketView(*row, changes=changes)
+        return TicketView(*row, changes=tuple(_HISTORY_OF.all(connection, {"ticket_id": ticket_id})))
 
     def reload(self, ticket_id: int) -> Ticket:
         """The ticket as now stored, with its org (after changes made in this session)."""
@@ -198,7 +197,7 @@ class TicketRepository:
     def same_org_recent(self, org_id: int, since: datetime) -> list[tuple[int, str]]:
         """(id, search key) of the org's tickets filed since ``since`` (duplicate candidates),
         newest first: keys only, as most candidates are compared and dropped."""
-        rows = self.session.execute(_SAME_ORG_RECENT, {"org_id": org_id, "since": since})
+        rows = _SAME_ORG_RECENT.all(connection_of(self.session), {"org_id": org_id, "since": since})
         return [(ticket_id, key) for ticket_id, key in rows]
 
     def by_ids(self, ticket_ids: Iterable[int]) -> list[Ticket]:
@@ -289,7 +288,7 @@ class TicketRepository:
 
     def loads(self) -> dict[int, int]:
         """Active tickets per expert (what counts against capacity)."""
-        return {int(expert): int(count) for expert, count in self.session.execute(_LOADS)}
+        return {int(expert): int(count) for expert, count in _LOADS.all(connection_of(self.session))}
 
     def load_of(self, expert_id: int) -> int:
         query = select(func.count()).select_from(Ticket).where(Ticket.status.in_(WORKING_STATES),
@@ -349,7 +348,7 @@ class TicketRepository:
         found: dict[int, list[tuple[datetime, str, str | None]]] = {i: [] for i in ids}
         if not ids:
             return found
-        for ticket_id, at, kind, to_status in self.session.execute(_STATUS_CHANGES, {"ids": ids}):
+        for ticket_id, at, kind, to_status in _STATUS_CHANGES.all(connection_of(self.session), {"ids": ids}):
             found[ticket_id].append((at, kind, to_status))
         return found
 
@@ -388,7 +387,7 @@ class TicketRepository:
         found: dict[int, set[int]] = {}
         if not ids:
             return found
-        for ticket_id, expert_id in self.session.execute(_PENDING_EXPERTS, {"ids": ids}):
+        for ticket_id, expert_id in _PENDING_EXPERTS.all(connection_of(self.session), {"ids": ids}):
             found.setdefault(ticket_id, set()).add(expert_id)
         return found
 
@@ -449,12 +448,13 @@ class TicketRepository:
 
     def status_events_since(self, event_id: int) -> list[tuple[int, int]]:
         """(event id, ticket id) of every status change logged after ``event_id``."""
-        return [(e, t) for e, t in self.session.execute(_STATUS_EVENTS_SINCE, {"event_id": event_id})]
+        return [(e, t) for e, t in _STATUS_EVENTS_SINCE.all(connection_of(self.session), {"event_id": event_id})]
 
     def resolved_among(self, ticket_ids: list[int]) -> set[int]:
         found: set[int] = set()
         for start in range(0, len(ticket_ids), IN_CHUNK):
-            found.update(self.session.scalars(_RESOLVED_AMONG, {"ids": ticket_ids[start:start + IN_CHUNK]}))
+            found.update(ticket_id for ticket_id, in _RESOLVED_AMONG.all(connection_of(self.session),
+                                                                         {"ids": ticket_ids[start:start + IN_CHUNK]}))
         return found
 
     def newest_resolved_ids(self, limit: int) -> list[int]:
@@ -516,44 +516,46 @@ def _ticket_by_id(everything: bool, by_org: bool, by_expert: bool) -> Select:
 
 
 @functools.cache
-def _ticket_view(everything: bool, by_org: bool, by_expert: bool) -> Select:
+def _ticket_view(everything: bool, by_org: bool, by_expert: bool) -> Prepared:
     tickets, orgs = Ticket.__table__, Org.__table__
     fields = [orgs.c.name if name == "org_name" else tickets.c[name]
               for name in TicketView.__dataclass_fields__ if name != "changes"]
     query = (select(*fields).join_from(tickets, orgs, orgs.c.id == tickets.c.org_id)
              .where(tickets.c.id == bindparam("ticket_id")))
-    return _scoped(query, everything, bindparam("org_id") if by_org else None,
-                   bindparam("expert_id") if by_expert else None)
+    return Prepared(_scoped(query, everything, bindparam("org_id") if by_org else None,
+                            bindparam("expert_id") if by_expert else None))
 
 
 # Column queries on the tables, not the mapped classes: Core statements skip the ORM's setup.
 _events, _offers, _tickets = TicketEvent.__table__.c, Offer.__table__.c, Ticket.__table__.c
 # Statements every filing runs, built once: building one cost 50-60 us, about what it takes to run.
-_SAME_ORG_RECENT = (select(_tickets.id, _tickets.search_key)
-                    .where(_tickets.org_id == bindparam("org_id"), _tickets.created_at >= bindparam("since"),
-                           _tickets.status != TicketStatus.CANCELLED)
-                    .order_by(_tickets.created_at.desc()).limit(200))
-_LOADS = (select(_tickets.assigned_expert_id, func.count())
-          .where(_tickets.status.in_(WORKING_STATES), _tickets.assigned_expert_id.is_not(None))
-          .group_by(_tickets.assigned_expert_id))
+_SAME_ORG_RECENT = Prepared(select(_tickets.id, _tickets.search_key)
+                            .where(_tickets.org_id == bindparam("org_id"), _tickets.created_at >= bindparam("since"),
+                                   _tickets.status != TicketStatus.CANCELLED)
+                            .order_by(_tickets.created_at.desc()).limit(200))
+_LOADS = Prepared(select(_tickets.assigned_expert_id, func.count())
+                  .where(_tickets.status.in_(WORKING_STATES), _tickets.assigned_expert_id.is_not(None))
+                  .group_by(_tickets.assigned_expert_id))
 _RESOLVED = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
 # Every filing reads the status changes since the similar-ticket index's watermark.
-_STATUS_EVENTS_SINCE = (select(_events.id, _events.ticket_id)
-                        .where(_events.id > bindparam("event_id"), _events.to_status.is_not(None)).order_by(_events.id))
-_RESOLVED_AMONG = select(_tickets.id).where(_tickets.id.in_(bindparam("ids", expanding=True)),
-                                            _tickets.status.in_(_RESOLVED))
+_STATUS_EVENTS_SINCE = Prepared(select(_events.id, _events.ticket_id)
+                                .where(_events.id > bindparam("event_id"), _events.to_status.is_not(None))
+                                .order_by(_events.id))
+_RESOLVED_AMONG = Prepared(select(_tickets.id).where(_tickets.id.in_(bindparam("ids", expanding=True)),
+                                                     _tickets.status.in_(_RESOLVED)))
 # The events a ticket's history (``workflow.History``) is made of: status changes and advice.
 _IN_HISTORY = or_(_events.to_status.is_not(None), _events.kind == "post_advice")
-_HISTORY_OF = (select(_events.at, _events.kind, _events.to_status)
-               .where(_events.ticket_id == bindparam("ticket_id"), _IN_HISTORY).order_by(_events.id))
-_STATUS_CHANGES = (select(_events.ticket_id, _events.at, _events.kind, _events.to_status)
-                   .where(_events.ticket_id.in_(bindparam("ids", expanding=True)), _IN_HISTORY)
-                   .order_by(_events.id))
+_HISTORY_OF = Prepared(select(_events.at, _events.kind, _events.to_status)
+                       .where(_events.ticket_id == bindparam("ticket_id"), _IN_HISTORY).order_by(_events.id))
+_STATUS_CHANGES = Prepared(select(_events.ticket_id, _events.at, _events.kind, _events.to_status)
+                           .where(_events.ticket_id.in_(bindparam("ids", expanding=True)), _IN_HISTORY)
+                           .order_by(_events.id))
 _ADD_OFFERS = insert(Offer.__table__)
 _WRITTEN_EVENTS = "expert_match.written_events"
 # Experts without capacity, by the partial index ix_expert_profiles_no_capacity: its condition is
 # written as there, since SQLite uses a partial index only for a query that repeats its WHERE term
 # (a bound parameter never does).
 _NO_CAPACITY = select(ExpertProfile.__table__.c.id).where(text("expert_profiles.capacity = 0"))
-_PENDING_EXPERTS = select(_offers.ticket_id, _offers.expert_id).where(_offers.ticket_id.in_(bindparam("ids", expanding=True)),
-                                                                      _offers.state == OfferState.PENDING)
+_PENDING_EXPERTS = Prepared(select(_offers.ticket_id, _offers.expert_id)
+                            .where(_offers.ticket_id.in_(bindparam("ids", expanding=True)),
+                                   _offers.state == OfferState.PENDING))

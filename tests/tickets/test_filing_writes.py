@@ -3,7 +3,6 @@ every instance) is held while they run, so each table's new rows go in one state
 
 from __future__ import annotations
 
-import gc
 import re
 from collections import Counter
 
@@ -13,7 +12,8 @@ from sqlalchemy import event, select
 from expert_match.auth.models import LoginAttempt
 from expert_match.notify.models import Channel, DeliveryState, Notification
 from expert_match.tickets import workflow
-from expert_match.tickets.models import Offer, OfferState, Ticket
+from expert_match.tickets.models import MatchRun, Offer, OfferState, Ticket, TicketEvent
+from expert_match.tickets.sla import Priority, alert_basis, alerts
 
 from tests.tickets.test_ticket_api import SIGNATURE, file
 
@@ -64,13 +64,12 @@ def test_a_filing_writes_each_tables_rows_in_one_statement(parallel_network, dat
                          ids=["offered", "nobody-matches"])
 def test_the_filing_answers_what_a_read_of_the_ticket_shows(parallel_network, database, monkeypatch, body, changes):
     """The answer is built from the ticket and events as written, not read back: it must be what
-    the database holds, and the history it was built from must be the whole event log (flushed
-    events are held weakly by the session: they were once lost before the answer was built)."""
+    the database holds (every column: the rows went in as column values), and the history it was
+    built from, which also set the alert instants, must be the whole event log."""
     written = []
 
-    def spy(session, ticket):
-        gc.collect()  # what the session held weakly is gone, as it may be at any moment
-        written.append(real(session, ticket))
+    def spy(ticket, events):
+        written.append(real(ticket, events))
         return written[-1]
 
     real = workflow.written_history
@@ -79,7 +78,27 @@ def test_the_filing_answers_what_a_read_of_the_ticket_shows(parallel_network, da
     read = parallel_network.client.get(f"/api/v1/tickets/{ticket['id']}", headers=parallel_network.requester)
     assert ticket["status"] == changes[-1] and ticket["reference"].endswith(f"{ticket['id']:06d}")
     assert read.status_code == 200 and read.json() == ticket
+    calendar = parallel_network.client.app.state.desk.calendar
     with database.reader() as session:
-        logged = workflow.history(session, [session.get(Ticket, ticket["id"])])
+        stored = session.get(Ticket, ticket["id"])
+        logged = workflow.history(session, [stored])
+        events = [(e.kind, e.actor, e.from_status, e.to_status, e.data) for e in
+                  session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == stored.id).order_by(TicketEvent.id))]
+        runs = list(session.scalars(select(MatchRun).where(MatchRun.ticket_id == stored.id)))
     assert [status.value for _, status in written[0].changes] == changes
     assert written[0] == logged[ticket["id"]]
+    # The alert instants the queues sort by are those the event log gives.
+    expected = alerts(logged[stored.id], Priority(stored.priority), calendar)
+    assert (stored.alert_at_risk, stored.alert_breach, stored.alert_basis) == (
+        expected.at_risk_at, expected.breach_at, alert_basis(calendar))
+    offered = changes[-1] == "matching"
+    assert stored.offer_round == int(offered) and stored.version == 1
+    assert events[:2] == [("file", "requester", None, "new", {"priority": "normal"}),
+                          ("start_matching", "system", "new", "matching", {})]
+    assert len(runs) == 1 and runs[0].purpose == "offer_round"
+    if offered:
+        assert events[2][:4] == ("offered", "system", "matching", None) and events[2][4]["round"] == 1
+        assert events[2][4]["expert_ids"] == [c["expert_id"] for c in runs[0].candidates] != []
+    else:
+        assert events[2] == ("no_candidates", "system", "matching", "needs_attention", {"round": 0})
+        assert runs[0].candidates == []

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from expert_match.auth.models import ApiToken, LoginAttempt, WebSession
-from expert_match.db.prepared import Prepared, connection_of
+from expert_match.db.prepared import Prepared, connection_of, insert_row
 from expert_match.orgs.models import Role, User
 
 
@@ -36,7 +36,7 @@ _attempts = LoginAttempt.__table__.c
 _EVENTS_SINCE = Prepared(select(_attempts.key, func.count())
                          .where(_attempts.key.in_(bindparam("keys", expanding=True)), _attempts.at > bindparam("since"))
                          .group_by(_attempts.key))
-_ADD_EVENT = insert(LoginAttempt.__table__)
+_ADD_EVENT = insert_row(LoginAttempt.__table__)
 
 
 class AuthRepository:
@@ -71,7 +71,7 @@ class AuthRepository:
     def add_events(self, keys: Sequence[str], at: datetime) -> None:
         """One (key, time) event per key, in one statement: as objects they were one INSERT each
         on SQLite (the ORM reads their ids back, which SQLite cannot do for a batch)."""
-        self.session.execute(_ADD_EVENT, [{"key": key, "at": at} for key in keys])
+        _ADD_EVENT.write_many(connection_of(self.session), [{"key": key, "at": at} for key in keys])
 
     def events_since(self, keys: Sequence[str], since: datetime) -> dict[str, int]:
         """How many events each key has after ``since`` (keys without any are left out); one

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import ColumnElement, Connection, Table, bindparam, insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import Executable
@@ -103,11 +103,45 @@ class Prepared:
         names = compiled.names
         return compiled.sql, {names.get(name, name): _processed(binds.get(name), value) for name, value in values.items()}
 
+    def write(self, connection: Connection, params: Mapping[str, Any]) -> int:
+        """Run an INSERT, UPDATE or DELETE; returns the rows it touched. Bind values are given
+        for every column: SQLAlchemy's Python-side column defaults are not applied here."""
+        compiled = self._compiled.get(connection.dialect.name) or self._compile(connection)
+        sql, args = self._arguments(compiled, params)
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            self._run(connection, cursor, sql, args)
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def write_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run an INSERT once per row of column values, in one call to the driver (a plain
+        ``INSERT``: no ``RETURNING``, no expanding binds, every column given)."""
+        compiled = self._compiled.get(connection.dialect.name) or self._compile(connection)
+        assert not compiled.expanding
+        args = [self._arguments(compiled, row)[1] for row in rows]
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if connection._has_events or connection.engine._has_events:
+                connection.dispatch.before_cursor_execute(connection, cursor, compiled.sql, args, None, True)
+            try:
+                cursor.executemany(compiled.sql, args)
+            except Exception as exc:
+                connection._handle_dbapi_exception(exc, compiled.sql, args, cursor, None)
+        finally:
+            cursor.close()
+
     @staticmethod
     def _run(connection: Connection, cursor: Any, sql: str, args: Any) -> None:
         if connection._has_events or connection.engine._has_events:
             connection.dispatch.before_cursor_execute(connection, cursor, sql, args, None, False)
-        cursor.execute(sql, args)
+        try:
+            cursor.execute(sql, args)
+        except Exception as exc:
+            # As SQLAlchemy reports a driver's error: IntegrityError and the rest wrapped, a
+            # connection that dropped invalidated so the pool does not hand it out again.
+            connection._handle_dbapi_exception(exc, sql, args, cursor, None)
 
     def _result_processors(self, connection: Connection, cursor: Any) -> list[Processor]:
         """The column types' result processors, for the driver's types of these columns (known
@@ -122,6 +156,14 @@ class Prepared:
 
 def _processed(process: Processor, value: Any) -> Any:
     return value if process is None else process(value)
+
+
+def insert_row(table: Table, *, returning: ColumnElement[Any] | None = None) -> Prepared:
+    """An INSERT of every column of ``table`` but its ``id``, each bound by the column's name:
+    ``write``/``write_many`` take every column's value, ``all`` runs it with ``returning``."""
+    statement = insert(table).values({column.key: bindparam(column.key) for column in table.columns
+                                      if column.key != "id"})
+    return Prepared(statement.returning(returning) if returning is not None else statement)
 
 
 def connection_of(session: Session) -> Connection:

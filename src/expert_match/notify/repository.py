@@ -6,14 +6,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from expert_match.db.prepared import connection_of, insert_row
 from expert_match.notify.models import DeliveryState, Notification
 
 
-# On the table, built once: the ORM's bulk insert costs more than the statement on SQLite.
-_INSERT = insert(Notification.__table__)
+# Prepared on the table: the ORM's bulk insert cost more than the statement on SQLite.
+_INSERT = insert_row(Notification.__table__)
+_UNSENT = {"claimed_until": None, "sent_at": None, "last_error": None}  # a new row's delivery columns
 
 
 class NotificationRepository:
@@ -25,7 +27,7 @@ class NotificationRepository:
         INSERT of its own on SQLite: the ORM reads new ids back, and SQLite cannot tell which
         returned id belongs to which row of a batch. Nothing reads these ids in the transaction."""
         if rows:
-            self.session.execute(_INSERT, list(rows))
+            _INSERT.write_many(connection_of(self.session), [{**_UNSENT, **row} for row in rows])
 
     def claimable(self, now: datetime, limit: int) -> list[Notification]:
         """Due notifications, locked for this transaction; rows another worker holds are skipped

@@ -14,10 +14,10 @@ from expert_match.errors import Conflict, InvalidReference, InvalidValue, NotFou
 from expert_match.experts.repository import ExpertRepository
 from expert_match.matching.profiles import Match, Problem
 from expert_match.tickets.desk import Desk
-from expert_match.tickets.models import MatchRun, Offer, OfferState, Ticket
+from expert_match.tickets.models import MatchRun, Offer, OfferState, Ticket, TicketEvent
 from expert_match.tickets.repository import TicketRepository
 from expert_match.tickets.states import Actor, TicketAction, TicketStatus
-from expert_match.tickets.workflow import actors_of, apply, record
+from expert_match.tickets.workflow import actors_of, apply, note, record, record_note
 
 
 def problem_of(ticket: Ticket) -> Problem:
@@ -58,13 +58,39 @@ def rank_candidates(session: Session, desk: Desk, problem: Problem, now: datetim
     return Ranked(matches=kept, excluded=excluded, considered=len(desk.index.ranker.expert_ids_), emails=active)
 
 
-def store_run(session: Session, ticket: Ticket, now: datetime, purpose: str, ranked: Ranked) -> None:
-    TicketRepository(session).add_match_run(MatchRun(
+def match_run(ticket: Ticket, now: datetime, purpose: str, ranked: Ranked) -> MatchRun:
+    return MatchRun(
         ticket_id=ticket.id, at=now, purpose=purpose, experts_considered=ranked.considered,
         excluded_expert_ids=sorted(ranked.excluded),
         candidates=[{"expert_id": m.expert_id, "rank": i, "score": round(m.score, 6), **explanation(m)}
                     for i, m in enumerate(ranked.matches, start=1)],
-    ))
+    )
+
+
+def store_run(session: Session, ticket: Ticket, now: datetime, purpose: str, ranked: Ranked) -> None:
+    TicketRepository(session).add_match_run(match_run(ticket, now, purpose, ranked))
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    """A round of offers as column values and the event that records it (``offered``)."""
+
+    offers: list[dict]
+    event: TicketEvent
+
+
+def offer_round(ticket: Ticket, candidates: list[Match], desk: Desk, now: datetime) -> Round:
+    """The next round of offers to ``candidates``, in memory: the ticket's round is counted on."""
+    ticket.offer_round += 1
+    expires = desk.calendar.add(now, timedelta(minutes=desk.offer_policy[ticket.priority.value][1]))
+    rows = [{"ticket_id": ticket.id, "expert_id": m.expert_id, "round": ticket.offer_round, "rank": rank,
+             "score": m.score, "explanation": explanation(m), "state": OfferState.PENDING, "offered_at": now,
+             "expires_at": expires}
+            for rank, m in enumerate(candidates, start=1)]
+    event = note(ticket, "offered", Actor.SYSTEM, now,
+                 data={"round": ticket.offer_round, "expert_ids": [m.expert_id for m in candidates],
+                       "expires_at": expires.isoformat()})
+    return Round(offers=rows, event=event)
 
 
 def rank_for(session: Session, desk: Desk, ticket: Ticket, now: datetime, k: int, purpose: str) -> Ranked:
@@ -78,38 +104,21 @@ def rank_for(session: Session, desk: Desk, ticket: Ticket, now: datetime, k: int
 
 
 def send_round(session: Session, desk: Desk, ticket: Ticket, now: datetime, *, actors: set[Actor],
-               user_id: int | None = None, ranked: Ranked | None = None) -> int:
+               user_id: int | None = None) -> int:
     """Offer the ticket to the next best experts; ``needs_attention`` when nobody is left.
-    ``ranked``: a ranking already made for this new ticket (filing ranks before it writes).
-    Returns how many offers went out."""
-    if ticket.status == TicketStatus.NEW:
-        apply(session, ticket, TicketAction.START_MATCHING, actors, now, calendar=desk.calendar, user_id=user_id)
-    elif ticket.status == TicketStatus.NEEDS_ATTENTION:
+    Returns how many offers went out. (A new ticket's first round is written by ``filing``.)"""
+    if ticket.status == TicketStatus.NEEDS_ATTENTION:
         apply(session, ticket, TicketAction.REMATCH, actors, now, calendar=desk.calendar, user_id=user_id)
-    parallel, minutes = desk.offer_policy[ticket.priority.value]
-    if ranked is None:
-        ranked = rank_for(session, desk, ticket, now, parallel, "offer_round")
-        candidates = ranked.matches
-    else:
-        candidates = ranked.matches[:parallel]
-        store_run(session, ticket, now, "offer_round", Ranked(candidates, ranked.excluded, ranked.considered,
-                                                              ranked.emails))
-    if not candidates:
+    ranked = rank_for(session, desk, ticket, now, desk.offer_policy[ticket.priority.value][0], "offer_round")
+    if not ranked.matches:
         apply(session, ticket, TicketAction.NO_CANDIDATES, {Actor.SYSTEM}, now, calendar=desk.calendar,
               data={"round": ticket.offer_round})
         return 0
-    ticket.offer_round += 1
-    expires = desk.calendar.add(now, timedelta(minutes=minutes))
-    TicketRepository(session).add_offers([
-        {"ticket_id": ticket.id, "expert_id": m.expert_id, "round": ticket.offer_round, "rank": rank, "score": m.score,
-         "explanation": explanation(m), "state": OfferState.PENDING, "offered_at": now, "expires_at": expires}
-        for rank, m in enumerate(candidates, start=1)])
-    record(session, ticket, "offered", Actor.SYSTEM, now,
-           data={"round": ticket.offer_round, "expert_ids": [m.expert_id for m in candidates],
-                 "expires_at": expires.isoformat()},
-           recipients=ranked.recipients(candidates))
+    offered = offer_round(ticket, ranked.matches, desk, now)
+    TicketRepository(session).add_offers(offered.offers)
+    record_note(session, ticket, offered.event, now, ranked.recipients(ranked.matches))
     session.flush()
-    return len(candidates)
+    return len(ranked.matches)
 
 
 def _own_offer(session: Session, caller: Caller, offer_id: int) -> Offer:

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, case, exists, func, insert, or_, select, text, update
+from sqlalchemy import Select, bindparam, case, exists, func, or_, select, text, update
 from sqlalchemy.orm import Session, joinedload
 
 from expert_match.db.paging import Window, fetch_page, order_clauses
-from expert_match.db.prepared import Prepared, connection_of
+from expert_match.db.prepared import Prepared, connection_of, insert_row
 from expert_match.experts.models import ExpertProfile
 from expert_match.orgs.models import Org, User
 from expert_match.tickets.models import Feedback, MatchRun, Offer, OfferState, Ticket, TicketAccess, TicketEvent
@@ -311,14 +311,23 @@ class TicketRepository:
     # -- events ------------------------------------------------------------------------------------
     def add_event(self, event: TicketEvent) -> TicketEvent:
         self.session.add(event)
-        # Held for ``written``: the identity map keeps flushed objects only weakly, and nothing
-        # else holds a status change's event once it is flushed.
-        self.session.info.setdefault(_WRITTEN_EVENTS, []).append(event)
         return event
 
-    def written(self, ticket_id: int) -> list[TicketEvent]:
-        """The ticket's events added in this session, in the order they were added."""
-        return [e for e in self.session.info.get(_WRITTEN_EVENTS, ()) if e.ticket_id == ticket_id]
+    def insert_new(self, ticket: Ticket) -> int:
+        """A new ticket's row from the unattached ``ticket`` (every column set); returns its id.
+        A filing writes its rows as column values, not through the unit of work (``filing``)."""
+        return int(_INSERT_TICKET.all(connection_of(self.session), _values(ticket, _TICKET_COLUMNS))[0][0])
+
+    def update_filed(self, ticket: Ticket) -> None:
+        """A ticket being filed, as its first round left it: reference, status, round, alerts."""
+        _UPDATE_FILED.write(connection_of(self.session), {"ticket_id": ticket.id, **_values(ticket, _FILED_COLUMNS)})
+
+    def insert_event(self, event: TicketEvent) -> int:
+        """An unattached event's row; returns its id (notifications are keyed by it)."""
+        return int(_INSERT_EVENT.all(connection_of(self.session), _values(event, _EVENT_COLUMNS))[0][0])
+
+    def insert_match_run(self, run: MatchRun) -> None:
+        _INSERT_MATCH_RUN.write(connection_of(self.session), _values(run, _MATCH_RUN_COLUMNS))
 
     def event(self, event_id: int) -> TicketEvent:
         query = select(TicketEvent).options(joinedload(TicketEvent.actor_user)).where(TicketEvent.id == event_id)
@@ -362,7 +371,7 @@ class TicketRepository:
         SQLite (the ORM reads new ids back, and SQLite cannot match a batch's ids to its rows);
         a round's offers are read back by query, never through these objects."""
         if rows:
-            self.session.execute(_ADD_OFFERS, list(rows))
+            _ADD_OFFERS.write_many(connection_of(self.session), [{**_NO_ANSWER, **row} for row in rows])
 
     def offer(self, offer_id: int) -> Offer | None:
         return self.session.scalars(select(Offer).options(joinedload(Offer.ticket)).where(Offer.id == offer_id)
@@ -550,8 +559,28 @@ _HISTORY_OF = Prepared(select(_events.at, _events.kind, _events.to_status)
 _STATUS_CHANGES = Prepared(select(_events.ticket_id, _events.at, _events.kind, _events.to_status)
                            .where(_events.ticket_id.in_(bindparam("ids", expanding=True)), _IN_HISTORY)
                            .order_by(_events.id))
-_ADD_OFFERS = insert(Offer.__table__)
-_WRITTEN_EVENTS = "expert_match.written_events"
+
+
+def _columns(table: Any) -> tuple[str, ...]:
+    return tuple(column.key for column in table.columns if column.key != "id")
+
+
+def _values(row: Any, columns: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in columns}
+
+
+_TICKET_COLUMNS = _columns(Ticket.__table__)
+_EVENT_COLUMNS = _columns(TicketEvent.__table__)
+_MATCH_RUN_COLUMNS = _columns(MatchRun.__table__)
+_INSERT_TICKET = insert_row(Ticket.__table__, returning=_tickets.id)
+_FILED_COLUMNS = ("reference", "status", "status_changed_at", "offer_round", "alert_at_risk", "alert_breach",
+                  "alert_basis", "updated_at")
+_UPDATE_FILED = Prepared(update(Ticket.__table__).where(_tickets.id == bindparam("ticket_id"))
+                         .values({name: bindparam(name) for name in _FILED_COLUMNS}))
+_INSERT_EVENT = insert_row(TicketEvent.__table__, returning=_events.id)
+_INSERT_MATCH_RUN = insert_row(MatchRun.__table__)
+_ADD_OFFERS = insert_row(Offer.__table__)
+_NO_ANSWER = {"responded_at": None, "reason": None}  # a new offer's columns the caller leaves out
 # Experts without capacity, by the partial index ix_expert_profiles_no_capacity: its condition is
 # written as there, since SQLite uses a partial index only for a query that repeats its WHERE term
 # (a bound parameter never does).

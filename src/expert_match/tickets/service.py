@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from expert_match.auth.principal import Caller
 from expert_match.db.flush import flush_or_conflict
 from expert_match.db.paging import Window
-from expert_match.errors import InvalidReference, InvalidValue, NotAllowed, NotFound
+from expert_match.errors import Conflict, InvalidReference, InvalidValue, NotAllowed, NotFound
 from expert_match.experts.repository import ExpertRepository
 from expert_match.matching.profiles import Problem
 from expert_match.matching.text import fold_key
@@ -20,6 +21,7 @@ from expert_match.orgs.repository import OrgPlace, OrgRepository
 from expert_match.orgs.service import resolve_place
 from expert_match.tickets import offers, workflow
 from expert_match.tickets.desk import Desk
+from expert_match.tickets.notices import notify
 from expert_match.tickets.models import Ticket, TicketAccess, TicketEvent
 from expert_match.tickets.repository import Scope, TicketBrief, TicketFilter, TicketRepository, TicketView
 from expert_match.tickets.schemas import TicketCreate
@@ -139,25 +141,54 @@ def file_ticket(session: Session, desk: Desk, caller: Caller, data: TicketCreate
                 plan: FilingPlan | None = None) -> Filed:
     """File a problem, find possible duplicates and similar resolved tickets, and send the first
     round of offers (or flag it for a coordinator when nobody is available). ``plan``: made
-    beforehand in a read-only session (the API does this); without it, made here."""
+    beforehand in a read-only session (the API does this); without it, made here.
+
+    The rows go in as column values, not through the ORM's unit of work, which cost about 3 of
+    the 4 ms the writer was held per filing: a new ticket has no versions to check, nothing
+    else can see it before the commit, and every value is known once its id is."""
     plan = plan or plan_filing(session, desk, caller, data, now)
-    ticket = Ticket(
-        title=data.title, description=data.description, search_key=plan.search_key,
-        category=data.category, priority=data.priority, org_id=plan.org_id, requester_id=caller.user_id,
-        district_code=plan.district_code, ward_code=plan.ward_code, location=data.location, onsite=data.onsite,
-        language=data.language, status=TicketStatus.NEW, status_changed_at=now, created_at=now, updated_at=now,
-    )
     repo = TicketRepository(session)
-    repo.add(ticket)
-    flush_or_conflict(session, "the ticket could not be saved")
+    ticket = _new_ticket(caller, data, plan, now)
+    try:
+        ticket.id = repo.insert_new(ticket)
+    except IntegrityError as exc:  # the org or the requester went away meanwhile
+        session.rollback()
+        raise Conflict("the ticket could not be saved") from exc
     ticket.reference = f"CDS-{now.year}-{ticket.id:06d}"
     actor = Actor.REQUESTER if caller.role == Role.REQUESTER else Actor(caller.role.value)
-    repo.add_event(TicketEvent(ticket_id=ticket.id, at=now, kind="file", actor=actor.value,
-                               actor_user_id=caller.user_id, from_status=None, to_status=TicketStatus.NEW.value,
-                               body=None, internal=False, data={"priority": data.priority.value}))
-    offers.send_round(session, desk, ticket, now, actors={Actor.SYSTEM}, ranked=plan.ranked)
-    return Filed(ticket=ticket, duplicates=plan.duplicates, similar_resolved=plan.similar_resolved,
-                 history=workflow.written_history(session, ticket))
+    events = [TicketEvent(ticket_id=ticket.id, at=now, kind="file", actor=actor.value, actor_user_id=caller.user_id,
+                          from_status=None, to_status=TicketStatus.NEW.value, body=None, internal=False,
+                          data={"priority": data.priority.value}),
+              workflow.move(ticket, TicketAction.START_MATCHING, {Actor.SYSTEM}, now)]
+    ranked = plan.ranked
+    candidates = ranked.matches[:desk.offer_policy[data.priority.value][0]]
+    run = offers.match_run(ticket, now, "offer_round", offers.Ranked(candidates, ranked.excluded, ranked.considered,
+                                                                    ranked.emails))
+    offered = offers.offer_round(ticket, candidates, desk, now) if candidates else None
+    events.append(offered.event if offered else
+                  workflow.move(ticket, TicketAction.NO_CANDIDATES, {Actor.SYSTEM}, now, data={"round": 0}))
+    history = workflow.written_history(ticket, events)
+    workflow.refresh_alerts(session, ticket, desk.calendar, history)
+    repo.update_filed(ticket)
+    for event in events:
+        event.id = repo.insert_event(event)
+    repo.insert_match_run(run)
+    repo.add_offers(offered.offers if offered else [])
+    for event in events:
+        notify(session, ticket, event, now, ranked.recipients(candidates) if event.kind == "offered" else None)
+    return Filed(ticket=ticket, duplicates=plan.duplicates, similar_resolved=plan.similar_resolved, history=history)
+
+
+def _new_ticket(caller: Caller, data: TicketCreate, plan: FilingPlan, now: datetime) -> Ticket:
+    """The ticket as filed, not added to the session: every column set, as it is written."""
+    return Ticket(
+        reference=None, title=data.title, description=data.description, search_key=plan.search_key,
+        category=data.category, priority=data.priority, org_id=plan.org_id, requester_id=caller.user_id,
+        district_code=plan.district_code, ward_code=plan.ward_code, location=data.location, onsite=data.onsite,
+        language=data.language, status=TicketStatus.NEW, assigned_expert_id=None, merged_into_id=None,
+        offer_round=0, resolution_summary=None, resolved_at=None, status_changed_at=now, alert_at_risk=None,
+        alert_breach=None, alert_basis=None, created_at=now, updated_at=now, version=1,
+    )
 
 
 def _filing_org(session: Session, caller: Caller, data: TicketCreate) -> OrgPlace:

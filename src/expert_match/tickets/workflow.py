@@ -60,6 +60,18 @@ def apply(session: Session, ticket: Ticket, action: TicketAction, actors: set[Ac
           data: dict[str, Any] | None = None) -> TicketEvent:
     """Take ``action`` on ``ticket``: the new status and the event that records it, flushed together,
     and the ticket's alert instants for the queues (``refresh_alerts``) computed on ``calendar``."""
+    event = move(ticket, action, actors, now, user_id=user_id, body=body, internal=internal, data=data)
+    TicketRepository(session).add_event(event)
+    flush_or_conflict(session, "the ticket was changed by someone else; reload it and try again")
+    refresh_alerts(session, ticket, calendar)
+    notify(session, ticket, event, now)
+    return event
+
+
+def move(ticket: Ticket, action: TicketAction, actors: set[Actor], now: datetime, *, user_id: int | None = None,
+         body: str | None = None, internal: bool = False, data: dict[str, Any] | None = None) -> TicketEvent:
+    """The table's answer to ``action`` on ``ticket``, in memory: the ticket's new status fields
+    and the event that records the move (not added anywhere; ``apply`` and a filing write it)."""
     actor = choose_actor(ticket.status, action, actors)
     before = ticket.status
     after = next_status(before, action, actor)
@@ -72,17 +84,6 @@ def apply(session: Session, ticket: Ticket, action: TicketAction, actors: set[Ac
     if after == TicketStatus.RESOLVED:
         ticket.resolved_at = now
     ticket.updated_at = now
-    TicketRepository(session).add_event(event)
-    if before == TicketStatus.NEW:
-        # A new ticket is moved on inside its filing transaction, before anyone else can see it
-        # (nothing leads back to NEW): no conflict to catch, and its history is its filing and
-        # this move. The filing writes one ticket UPDATE and reads no history.
-        past = History(changes=[(ticket.created_at, before)] + ([(now, after)] if after != before else []))
-    else:
-        flush_or_conflict(session, "the ticket was changed by someone else; reload it and try again")
-        past = None
-    refresh_alerts(session, ticket, calendar, past)
-    notify(session, ticket, event, now)
     return event
 
 
@@ -102,11 +103,10 @@ def history(session: Session, tickets: Sequence[Ticket | TicketBrief]) -> dict[i
     return {ticket.id: _history_of(ticket, rows[ticket.id]) for ticket in tickets}
 
 
-def written_history(session: Session, ticket: Ticket) -> History:
-    """The history of a ticket filed in this session, from the events the session holds: all of
-    its events, since nobody else can write one before the filing commits. The filing's answer
-    is built from it without reading the event log back."""
-    events = TicketRepository(session).written(ticket.id)
+def written_history(ticket: Ticket, events: Sequence[TicketEvent]) -> History:
+    """The history of a ticket filed in this transaction, from the events the filing wrote: all
+    of them, since nobody else can write one before it commits. The filing's alert instants
+    and answer come from it without reading the event log."""
     return _history_of(ticket, [(e.at, e.kind, e.to_status) for e in events])
 
 
@@ -128,10 +128,22 @@ def record(session: Session, ticket: Ticket, kind: str, actor: Actor, now: datet
            recipients: list[str] | None = None) -> TicketEvent:
     """An event that does not change the status (an offer sent, a note, a rating). ``recipients``:
     whom its notice goes to, when the caller read them already (``notices.notify``)."""
-    event = TicketEvent(ticket_id=ticket.id, at=now, kind=kind, actor=actor.value, actor_user_id=user_id,
-                        from_status=ticket.status.value, to_status=None, body=body, internal=internal,
-                        data=data or {})
+    event = note(ticket, kind, actor, now, user_id=user_id, body=body, internal=internal, data=data)
+    return record_note(session, ticket, event, now, recipients)
+
+
+def record_note(session: Session, ticket: Ticket, event: TicketEvent, now: datetime,
+                recipients: list[str] | None = None) -> TicketEvent:
+    """``record`` for an event built by ``note``."""
     TicketRepository(session).add_event(event)
     session.flush()  # the event id keys its notifications
     notify(session, ticket, event, now, recipients)
     return event
+
+
+def note(ticket: Ticket, kind: str, actor: Actor, now: datetime, *, user_id: int | None = None,
+         body: str | None = None, internal: bool = False, data: dict[str, Any] | None = None) -> TicketEvent:
+    """An event that leaves the status as it is, in memory (``record`` and a filing write it)."""
+    return TicketEvent(ticket_id=ticket.id, at=now, kind=kind, actor=actor.value, actor_user_id=user_id,
+                       from_status=ticket.status.value, to_status=None, body=body, internal=internal,
+                       data=data or {})

@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, select, text
+from sqlalchemy.exc import IntegrityError
 
 from expert_match.auth import repository as auth_repository
-from expert_match.db.prepared import Prepared, connection_of
+from expert_match.auth.models import LoginAttempt
+from expert_match.db.prepared import Prepared, connection_of, insert_row
 from expert_match.experts import repository as expert_repository
 from expert_match.orgs import repository as org_repository
 from expert_match.tickets import repository as ticket_repository
@@ -120,3 +122,24 @@ def _pending_offer(database, ticket_id: int) -> int:
 def _offered_expert(database, ticket_id: int) -> int:
     with database.reader() as session:
         return session.scalar(text(f"SELECT expert_id FROM offers WHERE ticket_id = {int(ticket_id)} ORDER BY rank"))
+
+
+def test_prepared_writes_store_every_column_and_report_driver_errors_as_sqlalchemy_does(network, database):
+    ticket_id = file(network)["ticket"]["id"]
+    at = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+    insert_event = insert_row(TicketEvent.__table__, returning=TicketEvent.__table__.c.id)
+    row = {"ticket_id": ticket_id, "at": at, "kind": "note", "actor": "coordinator", "actor_user_id": None,
+           "from_status": "matching", "to_status": None, "body": "Gọi lại cho phường", "internal": True,
+           "data": {"nguồn": "điện thoại"}}
+    with database.writer() as session:
+        event_id = insert_event.all(connection_of(session), row)[0][0]
+        insert_row(LoginAttempt.__table__).write_many(connection_of(session), [{"key": "k1", "at": at},
+                                                                               {"key": "k2", "at": at}])
+        session.commit()
+    with database.reader() as session:
+        stored = session.get(TicketEvent, event_id)
+        keys = sorted(session.scalars(select(LoginAttempt.key).where(LoginAttempt.at == at)))
+    assert {name: getattr(stored, name) for name in row} == row and keys == ["k1", "k2"]
+    # A foreign key the database refuses: SQLAlchemy's IntegrityError, which services turn into 409.
+    with database.writer() as session, pytest.raises(IntegrityError):
+        insert_event.all(connection_of(session), {**row, "ticket_id": 10**9})

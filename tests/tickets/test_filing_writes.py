@@ -3,15 +3,16 @@ every instance) is held while they run, so each table's new rows go in one state
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 
 from expert_match.auth.models import LoginAttempt
 from expert_match.notify.models import Channel, DeliveryState, Notification
-from expert_match.tickets import workflow
+from expert_match.tickets import service, workflow
 from expert_match.tickets.models import MatchRun, Offer, OfferState, Ticket, TicketEvent
 from expert_match.tickets.sla import Priority, alert_basis, alerts
 
@@ -102,3 +103,20 @@ def test_the_filing_answers_what_a_read_of_the_ticket_shows(parallel_network, da
     else:
         assert events[2] == ("no_candidates", "system", "matching", "needs_attention", {"round": 0})
         assert runs[0].candidates == []
+
+
+def test_a_filing_the_database_refuses_answers_409_and_leaves_nothing(parallel_network, database, monkeypatch):
+    """The ticket's INSERT is a prepared statement, not a flush: a foreign key the database
+    refuses (the org deleted between planning and writing) must still be a 409 with nothing kept."""
+    real = service.plan_filing
+    monkeypatch.setattr(service, "plan_filing",
+                        lambda *args: dataclasses.replace(real(*args), org_id=10**9))
+    with database.reader() as session:
+        before = (session.scalar(select(func.count()).select_from(Ticket)),
+                  session.scalar(select(func.count()).select_from(TicketEvent)))
+    response = parallel_network.client.post("/api/v1/tickets", json=SIGNATURE, headers=parallel_network.requester)
+    assert response.status_code == 409, response.text
+    assert response.json()["detail"] == "the ticket could not be saved"
+    with database.reader() as session:
+        assert (session.scalar(select(func.count()).select_from(Ticket)),
+                session.scalar(select(func.count()).select_from(TicketEvent))) == before

@@ -131,10 +131,6 @@ class TicketRepository:
         self.session = session
 
     # -- tickets ---------------------------------------------------------------------------------
-    def add(self, ticket: Ticket) -> Ticket:
-        self.session.add(ticket)
-        return ticket
-
     def get(self, ticket_id: int, scope: Scope) -> Ticket | None:
         query = _ticket_by_id(scope.everything, scope.org_id is not None, scope.expert_id is not None)
         params = {"ticket_id": ticket_id, "org_id": scope.org_id, "expert_id": scope.expert_id}

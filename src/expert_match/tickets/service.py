@@ -14,7 +14,7 @@ from expert_match.db.flush import flush_or_conflict
 from expert_match.db.paging import Window
 from expert_match.errors import Conflict, InvalidReference, InvalidValue, NotAllowed, NotFound
 from expert_match.experts.repository import ExpertRepository
-from expert_match.matching.profiles import Problem
+from expert_match.matching.profiles import Match, Problem
 from expert_match.matching.text import fold_key
 from expert_match.orgs.models import Role
 from expert_match.orgs.repository import OrgPlace, OrgRepository
@@ -22,7 +22,7 @@ from expert_match.orgs.service import resolve_place
 from expert_match.tickets import offers, workflow
 from expert_match.tickets.desk import Desk
 from expert_match.tickets.notices import notify
-from expert_match.tickets.models import Ticket, TicketAccess, TicketEvent
+from expert_match.tickets.models import MatchRun, Ticket, TicketAccess, TicketEvent
 from expert_match.tickets.repository import Scope, TicketBrief, TicketFilter, TicketRepository, TicketView
 from expert_match.tickets.schemas import TicketCreate
 from expert_match.tickets.similar import duplicate_scores
@@ -155,28 +155,42 @@ def file_ticket(session: Session, desk: Desk, caller: Caller, data: TicketCreate
         session.rollback()
         raise Conflict("the ticket could not be saved") from exc
     ticket.reference = f"CDS-{now.year}-{ticket.id:06d}"
+    first = _first_round(desk, caller, ticket, plan.ranked, now)
+    history = workflow.written_history(ticket, first.events)
+    workflow.refresh_alerts(session, ticket, desk.calendar, history)
+    repo.update_filed(ticket)
+    for event in first.events:
+        event.id = repo.insert_event(event)
+    repo.insert_match_run(first.run)
+    repo.add_offers(first.offered.offers if first.offered else [])
+    recipients = plan.ranked.recipients(first.candidates)
+    for event in first.events:
+        notify(session, ticket, event, now, recipients if event.kind == "offered" else None)
+    return Filed(ticket=ticket, duplicates=plan.duplicates, similar_resolved=plan.similar_resolved, history=history)
+
+
+@dataclass(frozen=True, slots=True)
+class _FirstRound:
+    events: list[TicketEvent]  # filed, moved to matching, then offered (or needs attention)
+    run: MatchRun
+    candidates: list[Match]  # offered, best first
+    offered: offers.Round | None
+
+
+def _first_round(desk: Desk, caller: Caller, ticket: Ticket, ranked: offers.Ranked, now: datetime) -> _FirstRound:
+    """A new ticket's history up to its first round of offers, in memory, by the workflow table."""
     actor = Actor.REQUESTER if caller.role == Role.REQUESTER else Actor(caller.role.value)
     events = [TicketEvent(ticket_id=ticket.id, at=now, kind="file", actor=actor.value, actor_user_id=caller.user_id,
                           from_status=None, to_status=TicketStatus.NEW.value, body=None, internal=False,
-                          data={"priority": data.priority.value}),
+                          data={"priority": ticket.priority.value}),
               workflow.move(ticket, TicketAction.START_MATCHING, {Actor.SYSTEM}, now)]
-    ranked = plan.ranked
-    candidates = ranked.matches[:desk.offer_policy[data.priority.value][0]]
-    run = offers.match_run(ticket, now, "offer_round", offers.Ranked(candidates, ranked.excluded, ranked.considered,
-                                                                    ranked.emails))
+    candidates = ranked.matches[:desk.offer_policy[ticket.priority.value][0]]
+    run = offers.match_run(ticket, now, "offer_round",
+                           offers.Ranked(candidates, ranked.excluded, ranked.considered, ranked.emails))
     offered = offers.offer_round(ticket, candidates, desk, now) if candidates else None
     events.append(offered.event if offered else
                   workflow.move(ticket, TicketAction.NO_CANDIDATES, {Actor.SYSTEM}, now, data={"round": 0}))
-    history = workflow.written_history(ticket, events)
-    workflow.refresh_alerts(session, ticket, desk.calendar, history)
-    repo.update_filed(ticket)
-    for event in events:
-        event.id = repo.insert_event(event)
-    repo.insert_match_run(run)
-    repo.add_offers(offered.offers if offered else [])
-    for event in events:
-        notify(session, ticket, event, now, ranked.recipients(candidates) if event.kind == "offered" else None)
-    return Filed(ticket=ticket, duplicates=plan.duplicates, similar_resolved=plan.similar_resolved, history=history)
+    return _FirstRound(events=events, run=run, candidates=candidates, offered=offered)
 
 
 def _new_ticket(caller: Caller, data: TicketCreate, plan: FilingPlan, now: datetime) -> Ticket:

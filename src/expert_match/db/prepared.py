@@ -54,11 +54,10 @@ class Prepared:
         self._results: dict[str, list[Processor]] = {}
 
     def all(self, connection: Connection, params: Mapping[str, Any] | None = None) -> list[tuple]:
-        compiled = self._compiled.get(connection.dialect.name) or self._compile(connection)
-        sql, args = self._arguments(compiled, params or {})
+        sql, args = self._arguments(self._compiled_for(connection), params or {})
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            self._run(connection, cursor, sql, args)
+            _run(connection, cursor, sql, args)
             rows = cursor.fetchall()
             processors = self._results.get(connection.dialect.name)
             if processors is None:
@@ -75,6 +74,9 @@ class Prepared:
         if len(rows) > 1:
             raise ValueError(f"expected at most one row, got {len(rows)}")
         return rows[0] if rows else None
+
+    def _compiled_for(self, connection: Connection) -> _Compiled:
+        return self._compiled.get(connection.dialect.name) or self._compile(connection)
 
     def _compile(self, connection: Connection) -> _Compiled:
         compiler = self.statement.compile(dialect=connection.dialect)
@@ -105,16 +107,16 @@ class Prepared:
         if compiled.positional is not None:
             return compiled.sql, tuple(_processed(binds.get(name), values[name]) for name in compiled.positional)
         names = compiled.names
-        return compiled.sql, {names.get(name, name): _processed(binds.get(name), value) for name, value in values.items()}
+        return compiled.sql, {names.get(name, name): _processed(binds.get(name), value)
+                              for name, value in values.items()}
 
     def write(self, connection: Connection, params: Mapping[str, Any]) -> int:
         """Run an INSERT, UPDATE or DELETE; returns the rows it touched. Bind values are given
         for every column: SQLAlchemy's Python-side column defaults are not applied here."""
-        compiled = self._compiled.get(connection.dialect.name) or self._compile(connection)
-        sql, args = self._arguments(compiled, params)
+        sql, args = self._arguments(self._compiled_for(connection), params)
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            self._run(connection, cursor, sql, args)
+            _run(connection, cursor, sql, args)
             return int(cursor.rowcount)
         finally:
             cursor.close()
@@ -122,30 +124,14 @@ class Prepared:
     def write_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
         """Run an INSERT once per row of column values, in one call to the driver (a plain
         ``INSERT``: no ``RETURNING``, no expanding binds, every column given)."""
-        compiled = self._compiled.get(connection.dialect.name) or self._compile(connection)
+        compiled = self._compiled_for(connection)
         assert not compiled.expanding
         args = [self._arguments(compiled, row)[1] for row in rows]
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            if connection._has_events or connection.engine._has_events:
-                connection.dispatch.before_cursor_execute(connection, cursor, compiled.sql, args, None, True)
-            try:
-                cursor.executemany(compiled.sql, args)
-            except Exception as exc:
-                connection._handle_dbapi_exception(exc, compiled.sql, args, cursor, None)
+            _run(connection, cursor, compiled.sql, args, many=True)
         finally:
             cursor.close()
-
-    @staticmethod
-    def _run(connection: Connection, cursor: Any, sql: str, args: Any) -> None:
-        if connection._has_events or connection.engine._has_events:
-            connection.dispatch.before_cursor_execute(connection, cursor, sql, args, None, False)
-        try:
-            cursor.execute(sql, args)
-        except Exception as exc:
-            # As SQLAlchemy reports a driver's error: IntegrityError and the rest wrapped, a
-            # connection that dropped invalidated so the pool does not hand it out again.
-            connection._handle_dbapi_exception(exc, sql, args, cursor, None)
 
     def _result_processors(self, connection: Connection, cursor: Any) -> list[Processor]:
         """The column types' result processors, for the driver's types of these columns (known
@@ -158,15 +144,33 @@ class Prepared:
         return processors
 
 
+def _run(connection: Connection, cursor: Any, sql: str, args: Any, *, many: bool = False) -> None:
+    if connection._has_events or connection.engine._has_events:
+        connection.dispatch.before_cursor_execute(connection, cursor, sql, args, None, many)
+    try:
+        if many:
+            cursor.executemany(sql, args)
+        else:
+            cursor.execute(sql, args)
+    except Exception as exc:
+        # As SQLAlchemy reports a driver's error: IntegrityError and the rest wrapped, a
+        # connection that dropped invalidated so the pool does not hand it out again.
+        connection._handle_dbapi_exception(exc, sql, args, cursor, None)
+
+
 def _processed(process: Processor, value: Any) -> Any:
     return value if process is None else process(value)
+
+
+def row_columns(table: Table) -> tuple[str, ...]:
+    """The columns ``insert_row`` binds: all but the ``id`` the database assigns."""
+    return tuple(column.key for column in table.columns if column.key != "id")
 
 
 def insert_row(table: Table, *, returning: ColumnElement[Any] | None = None) -> Prepared:
     """An INSERT of every column of ``table`` but its ``id``, each bound by the column's name:
     ``write``/``write_many`` take every column's value, ``all`` runs it with ``returning``."""
-    statement = insert(table).values({column.key: bindparam(column.key) for column in table.columns
-                                      if column.key != "id"})
+    statement = insert(table).values({name: bindparam(name) for name in row_columns(table)})
     return Prepared(statement.returning(returning) if returning is not None else statement)
 
 

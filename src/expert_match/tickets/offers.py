@@ -106,7 +106,7 @@ def rank_for(session: Session, desk: Desk, ticket: Ticket, now: datetime, k: int
 def send_round(session: Session, desk: Desk, ticket: Ticket, now: datetime, *, actors: set[Actor],
                user_id: int | None = None) -> int:
     """Offer the ticket to the next best experts; ``needs_attention`` when nobody is left.
-    Returns how many offers went out. (A new ticket's first round is written by ``filing``.)"""
+    Returns how many offers went out. (``service.file_ticket`` writes a new ticket's first round.)"""
     if ticket.status == TicketStatus.NEEDS_ATTENTION:
         apply(session, ticket, TicketAction.REMATCH, actors, now, calendar=desk.calendar, user_id=user_id)
     ranked = rank_for(session, desk, ticket, now, desk.offer_policy[ticket.priority.value][0], "offer_round")

@@ -12,7 +12,7 @@ from sqlalchemy import Select, bindparam, case, exists, func, or_, select, text,
 from sqlalchemy.orm import Session, joinedload
 
 from expert_match.db.paging import Window, fetch_page, order_clauses
-from expert_match.db.prepared import Prepared, connection_of, insert_row
+from expert_match.db.prepared import Prepared, connection_of, insert_row, row_columns
 from expert_match.experts.models import ExpertProfile
 from expert_match.orgs.models import Org, User
 from expert_match.tickets.models import Feedback, MatchRun, Offer, OfferState, Ticket, TicketAccess, TicketEvent
@@ -311,7 +311,8 @@ class TicketRepository:
 
     def insert_new(self, ticket: Ticket) -> int:
         """A new ticket's row from the unattached ``ticket`` (every column set); returns its id.
-        A filing writes its rows as column values, not through the unit of work (``filing``)."""
+        A filing writes its rows as column values, not through the unit of work
+        (``service.file_ticket``)."""
         return int(_INSERT_TICKET.all(connection_of(self.session), _values(ticket, _TICKET_COLUMNS))[0][0])
 
     def update_filed(self, ticket: Ticket) -> None:
@@ -557,17 +558,13 @@ _STATUS_CHANGES = Prepared(select(_events.ticket_id, _events.at, _events.kind, _
                            .order_by(_events.id))
 
 
-def _columns(table: Any) -> tuple[str, ...]:
-    return tuple(column.key for column in table.columns if column.key != "id")
-
-
 def _values(row: Any, columns: tuple[str, ...]) -> dict[str, Any]:
     return {name: getattr(row, name) for name in columns}
 
 
-_TICKET_COLUMNS = _columns(Ticket.__table__)
-_EVENT_COLUMNS = _columns(TicketEvent.__table__)
-_MATCH_RUN_COLUMNS = _columns(MatchRun.__table__)
+_TICKET_COLUMNS = row_columns(Ticket.__table__)
+_EVENT_COLUMNS = row_columns(TicketEvent.__table__)
+_MATCH_RUN_COLUMNS = row_columns(MatchRun.__table__)
 _INSERT_TICKET = insert_row(Ticket.__table__, returning=_tickets.id)
 _FILED_COLUMNS = ("reference", "status", "status_changed_at", "offer_round", "alert_at_risk", "alert_breach",
                   "alert_basis", "updated_at")

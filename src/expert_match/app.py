@@ -12,8 +12,8 @@ from litestar.datastructures import State
 
 from expert_match import __version__
 from expert_match.api.auth import AuthController, provide_caller, provide_staff
-from expert_match.http.deps import (DatabaseGate, end_request_transaction, provide_db_session, provide_desk,
-                                    provide_match_index, provide_now)
+from expert_match.http.deps import (DatabaseGate, constant_provider, end_request_transaction, now_provider,
+                                    provide_db_session)
 from expert_match.api.experts import ExpertController
 from expert_match.api.health import HealthController
 from expert_match.api.match import MatchController
@@ -59,11 +59,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
                         static_router()],
         dependencies={
             "db_session": Provide(provide_db_session),
-            "now": Provide(provide_now, sync_to_thread=False),
-            "match_index": Provide(provide_match_index, sync_to_thread=False),
+            "now": Provide(now_provider(the_clock), sync_to_thread=False),
+            "match_index": Provide(constant_provider(index), sync_to_thread=False),
             "caller": Provide(provide_caller),
             "staff": Provide(provide_staff, sync_to_thread=False),
-            "desk": Provide(provide_desk, sync_to_thread=False),
+            "desk": Provide(constant_provider(desk), sync_to_thread=False),
+            "settings": Provide(constant_provider(settings), sync_to_thread=False),
         },
         state=State({"settings": settings, "database": db, "clock": the_clock, "match_index": index,
                      "desk": desk, "db_gate": DatabaseGate.for_database(db)}),

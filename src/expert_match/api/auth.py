@@ -7,13 +7,14 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.datastructures import Cookie, State
+from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from sqlalchemy.orm import Session
 
 from expert_match.http.callers import principal
-from expert_match.http.deps import SESSION_COOKIE, SHORT_BODY_BYTES, DbSession, Now, PathId, client_address, in_session
+from expert_match.http.deps import (SESSION_COOKIE, SHORT_BODY_BYTES, DbSession, Now, PathId, SettingsDep, client_address,
+                                    in_session)
 from expert_match.api.problems import Problem, problem_response, problem_responses
 from expert_match.auth import service
 from expert_match.auth.principal import Caller
@@ -22,7 +23,6 @@ from expert_match.auth.secrets import same
 from expert_match.errors import InvalidValue, NotAllowed, Unauthenticated
 from expert_match.orgs.models import Role, User
 from expert_match.orgs.repository import UserRepository
-from expert_match.settings import Settings
 from expert_match.structs import Email, Input, Output, ShortText
 
 CSRF_HEADER = "x-csrf-token"
@@ -117,9 +117,8 @@ class AuthController(Controller):
 
     @post("/login", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200, summary="Log in: sets a new session cookie",
           responses=problem_responses(400, 401, 413, 429))
-    def login(self, request: Request[Any, Any, Any], db_session: DbSession, now: Now, state: State,
+    def login(self, request: Request[Any, Any, Any], db_session: DbSession, now: Now, settings: SettingsDep,
               data: JSONBody[LoginRequest]) -> Response[LoginResponse | Problem]:
-        settings: Settings = state.settings
         address = client_address(request)
         result = service.login(db_session, data.email, data.password, address, now, settings,
                                previous_session_id=request.cookies.get(SESSION_COOKIE))
@@ -152,9 +151,8 @@ class AuthController(Controller):
 
     @post("/tokens", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, summary="Issue an API token for myself (the secret is shown once)",
           responses=problem_responses(400, 401, 403, 413, 422))
-    def create_token(self, db_session: DbSession, caller: CallerDep, now: Now, state: State,
+    def create_token(self, db_session: DbSession, caller: CallerDep, now: Now, settings: SettingsDep,
                      data: JSONBody[TokenCreate]) -> TokenIssued:
-        settings: Settings = state.settings
         days = data.days or settings.token_days
         if not 1 <= days <= settings.token_days:
             raise InvalidValue(f"a token lives 1 to {settings.token_days} days", field="days")

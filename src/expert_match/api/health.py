@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get
-from litestar.datastructures import State
+from typing import Any
+
+from litestar import Controller, Request, get
 
 from expert_match import __version__
 from expert_match.db.engine import Database
@@ -25,8 +26,8 @@ class HealthController(Controller):
     tags = ["health"]
 
     @get("/", sync_to_thread=True, summary="Service and database health")
-    def health(self, state: State) -> Health:
-        database: Database = state.database
+    def health(self, request: Request[Any, Any, Any]) -> Health:
+        database: Database = request.app.state.database
         database.ping()
         return Health(status="ok", version=__version__, database=database.dialect)
 

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
 from litestar import Controller, Request, get, post
-from litestar.datastructures import State
 from litestar.params import JSONBody, QueryParameter
 from sqlalchemy.orm import Session
 
@@ -23,6 +22,7 @@ from expert_match.http.deps import (
     Limit,
     Now,
     Offset,
+    SettingsDep,
     PathId,
     SearchText,
     client_address,
@@ -130,7 +130,7 @@ def offer_read(offer: Offer, ticket: Ticket | None = None) -> OfferRead:
                      explanation=offer.explanation or {})
 
 
-async def logged_read(state: State, db_session: Session, caller: Caller, ticket_id: int, now: datetime,
+async def logged_read(request: Request[Any, Any, Any], db_session: Session, caller: Caller, ticket_id: int, now: datetime,
                       build: Callable[[], T]) -> T:
     """``build()``, the answer about a ticket the caller may see (404 otherwise), read in the
     request's read session; a staff read is then logged in a write transaction of its own,
@@ -146,7 +146,7 @@ async def logged_read(state: State, db_session: Session, caller: Caller, ticket_
 
     answer = await in_session(db_session, load)
     if caller.is_staff:
-        await write_transaction(state, lambda session: service.log_access(session, caller, ticket_id, now, "api"))
+        await write_transaction(request, lambda session: service.log_access(session, caller, ticket_id, now, "api"))
     return answer
 
 
@@ -160,18 +160,18 @@ class TicketController(Controller):
     @post("/", summary="File a problem (offers go out at once)", opt={DEFERRED_WRITE: True},
           responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 429))
     async def file(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep, desk: DeskDep,
-                   now: Now, state: State, data: JSONBody[TicketCreate]) -> TicketFiled:
+                   now: Now, settings: SettingsDep, data: JSONBody[TicketCreate]) -> TicketFiled:
         address = client_address(request)
 
         def plan() -> service.FilingPlan:
-            auth_service.check_filing_rate(db_session, caller.user_id, address, now, state.settings)
+            auth_service.check_filing_rate(db_session, caller.user_id, address, now, settings)
             planned = service.plan_filing(db_session, desk, caller, data, now)
             end_reads(db_session)  # hand the connection back before taking the writer
             return planned
 
         def write(session: Session, planned: service.FilingPlan) -> service.Filed:
             filed = service.file_ticket(session, desk, caller, data, now, planned)
-            auth_service.record_filing(session, caller.user_id, address, now, state.settings)
+            auth_service.record_filing(session, caller.user_id, address, now, settings)
             return filed
 
         def respond(filed: service.Filed, planned: service.FilingPlan) -> TicketFiled:
@@ -185,7 +185,7 @@ class TicketController(Controller):
                                similar_resolved=[similar_read(t, s) for t, s in planned.similar_resolved])
 
         planned = await in_session(db_session, plan)
-        filed = await write_transaction(state, lambda session: write(session, planned))
+        filed = await write_transaction(request, lambda session: write(session, planned))
         return respond(filed, planned)
 
     @get("/", sync_to_thread=True, summary="List the tickets I may see", responses=problem_responses(400, 401, 422))
@@ -211,16 +211,16 @@ class TicketController(Controller):
 
     @get("/{ticket_id:int}", summary="Read a ticket, with its service targets (staff reads are logged)",
          responses=problem_responses(400, 401, 404), opt={DEFERRED_WRITE: True})
-    async def read(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, state: State,
-                   ticket_id: PathId) -> TicketRead:
-        return await logged_read(state, db_session, caller, ticket_id, now,
+    async def read(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep, desk: DeskDep,
+                   now: Now, ticket_id: PathId) -> TicketRead:
+        return await logged_read(request, db_session, caller, ticket_id, now,
                                  lambda: viewed_read(db_session, desk, caller, ticket_id, now))
 
     @get("/{ticket_id:int}/events", summary="The ticket's history and thread (staff reads are logged)",
          responses=problem_responses(400, 401, 404), opt={DEFERRED_WRITE: True})
-    async def events(self, db_session: DbSession, caller: CallerDep, now: Now, state: State,
+    async def events(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep, now: Now,
                      ticket_id: PathId) -> list[EventRead]:
-        return await logged_read(state, db_session, caller, ticket_id, now,
+        return await logged_read(request, db_session, caller, ticket_id, now,
                                  lambda: [event_read(e) for e in thread.events(db_session, caller, ticket_id)])
 
     @get("/{ticket_id:int}/accesses", sync_to_thread=True, summary="Who among the staff read the ticket (admins)",

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import Cookie, State
+from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, PathParameter, QueryParameter
@@ -25,12 +25,12 @@ from expert_match.auth.principal import Caller
 from expert_match.db.hooks import after_commit
 from expert_match.db.paging import Window
 from expert_match.errors import DomainError, InvalidValue, NotAllowed
-from expert_match.http.deps import SESSION_COOKIE, SHORT_BODY_BYTES, DbSession, DeskDep, Now, PathId, client_address
+from expert_match.http.deps import (SESSION_COOKIE, SHORT_BODY_BYTES, DbSession, DeskDep, Now, PathId, SettingsDep,
+                                    client_address)
 from expert_match.matching.text import fold_key
 from expert_match.orgs.locations import admin_units
 from expert_match.orgs.models import Role
 from expert_match.orgs.service import district_code, list_orgs, org_filter
-from expert_match.settings import Settings
 from expert_match.tickets import offers, queues, service, thread, workflow
 from expert_match.tickets.desk import Desk
 from expert_match.tickets.models import OfferState, Ticket
@@ -70,8 +70,7 @@ def districts() -> list[tuple[str, str]]:
     return sorted((d.code, d.name) for d in admin_units().districts.values())
 
 
-def provide_visitor(request: Request[Any, Any, Any], db_session: DbSession, now: Now, state: State) -> Visitor:
-    settings: Settings = state.settings
+def provide_visitor(request: Request[Any, Any, Any], db_session: DbSession, now: Now, settings: SettingsDep) -> Visitor:
     return visitor_of(request, db_session, now, settings.cookie_secure)
 
 
@@ -148,10 +147,9 @@ class SignInPages(Controller):
         return show(visitor, "login.html", next=safe_next(next_) or "", email="", errors={})
 
     @post("/login", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200)
-    def login(self, request: Request[Any, Any, Any], db_session: DbSession, now: Now, state: State,
+    def login(self, request: Request[Any, Any, Any], db_session: DbSession, now: Now, settings: SettingsDep,
               visitor: VisitorDep, data: Form) -> Response[Any]:
         visitor.check_csrf(data)
-        settings: Settings = state.settings
         email = str(data.get("email", "")).strip()
         address = client_address(request)
         result = auth_service.login(db_session, email, str(data.get("password", "")), address, now, settings,
@@ -233,7 +231,7 @@ class TicketPages(Controller):
 
     @post("/tickets/new", sync_to_thread=True, status_code=200)
     def file_ticket(self, request: Request[Any, Any, Any], db_session: DbSession, desk: DeskDep, now: Now,
-                    state: State, visitor: VisitorDep, data: Form) -> Response[Any]:
+                    settings: SettingsDep, visitor: VisitorDep, data: Form) -> Response[Any]:
         caller = visitor.signed_in
         visitor.check_csrf(data)
         values = {name: str(data.get(name, "")) for name in TICKET_FIELDS}
@@ -244,9 +242,9 @@ class TicketPages(Controller):
                 found = service.preview(db_session, desk, caller, problem, now)
                 return self._form(db_session, visitor, values, {}, preview=found)
             address = client_address(request)
-            auth_service.check_filing_rate(db_session, caller.user_id, address, now, state.settings)
+            auth_service.check_filing_rate(db_session, caller.user_id, address, now, settings)
             filed = service.file_ticket(db_session, desk, caller, problem, now)
-            auth_service.record_filing(db_session, caller.user_id, address, now, state.settings)
+            auth_service.record_filing(db_session, caller.user_id, address, now, settings)
         except FormErrors as exc:
             return self._form(db_session, visitor, values, exc.errors, status_code=422)
         except DomainError as exc:

@@ -1,5 +1,6 @@
 """Vietnamese text keys (matching/text.py), with the pitfalls measured in research/vietnamese.md §1."""
 
+import re
 import unicodedata
 
 import pytest
@@ -71,3 +72,31 @@ def test_fold_drops_exactly_the_combining_marks(text):
     decomposed = unicodedata.normalize("NFD", nfc(text).translate(str.maketrans({"đ": "d", "Đ": "D"})))
     bare = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     assert fold(text) == unicodedata.normalize("NFC", bare).casefold()
+
+
+def _whole_text_key(text):
+    """``fold_key`` as defined: every step on the whole text at once."""
+    folded = re.sub(r"[^\w]+", " ", fold(text).replace("_", " "))
+    folded = re.sub(r"\bqui\b", "quy", re.sub(r"\b(ngh|ch|gh|kh|ng|nh|ph|th|tr|[bcdghklmnprstvx])y\b", r"\1i", folded))
+    return re.sub(r"\s+", " ", folded).strip()
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80)
+       | st.text(alphabet="qukhngtyiaăâđĐ_-.,( \t\n\u00a0\u2007\u202f\u200b\u0301\u0323Ðÿß", max_size=60)
+       | st.lists(st.sampled_from(["Qui", "định", "kỹ", "ký", "thuật", "quy", "my", "Tây", "(TTHC)", "nghỵ",
+                                   "a_b", "ky-so", "\u0301y", "ĐÀ", "ﬁ", "½", "\u00a0", "\u200b"]),
+                  max_size=12).map(" ".join))
+def test_fold_key_chunk_by_chunk_equals_the_whole_text_key(text):
+    """Keying each whitespace-free chunk (cached) and joining gives the whole text's key."""
+    assert fold_key(text) == _whole_text_key(text)
+    assert fold_key(text) == _whole_text_key(text)  # again, from the cache
+
+
+def test_fold_key_cache_stays_bounded(monkeypatch):
+    from expert_match.matching import text as text_module
+
+    monkeypatch.setattr(text_module, "_CHUNK_KEYS_SIZE", 50)
+    for number in range(200):
+        assert fold_key(f"Chữ-ký số{number}") == f"chu ki so{number}"
+    assert len(text_module._CHUNK_KEYS) <= 52

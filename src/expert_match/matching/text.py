@@ -43,7 +43,6 @@ _NEW_STYLE = re.compile(
     r"(?<![qQ])([oOuU])([aeyAEY])([" + _TONE_MARKS + r"])(?![^\W\d_]|[\u0300-\u036f])"
 )
 _OPEN_PAIRS = {"o": "aeAE", "O": "aeAE", "u": "yY", "U": "yY"}
-_D_TO_ASCII = str.maketrans({"đ": "d", "Đ": "D"})
 
 
 class _MarkTable(dict):
@@ -62,6 +61,7 @@ _WITHOUT_MARKS = _MarkTable()
 _Y_AFTER_ONSET = re.compile(r"\b(ngh|ch|gh|kh|ng|nh|ph|th|tr|[bcdghklmnprstvx])y\b")
 _QUI = re.compile(r"\bqui\b")
 _SPACES = re.compile(r"\s+")
+_NON_WORD = re.compile(r"[^\w]+")
 
 
 def nfc(text: str) -> str:
@@ -122,17 +122,42 @@ def fold(text: str) -> str:
     >>> fold("ĐÀ NẴNG") == fold("Ðà Nẵng") == "da nang"
     True
     """
-    decomposed = unicodedata.normalize("NFD", nfc(text).translate(_D_TO_ASCII))
+    # Two replaces, not ``str.translate``: a translation table costs a dict lookup per character
+    # of non-ASCII text (64 against 4 us for an 850-character problem).
+    undotted = nfc(text).replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFD", undotted)
     return unicodedata.normalize("NFC", decomposed.translate(_WITHOUT_MARKS)).casefold()
 
 
 def fold_key(text: str) -> str:
     """Key for fuzzy lookups: ``fold`` plus i/y unification, punctuation removed, spaces collapsed.
 
+    Each whitespace-free chunk is keyed once per process and the keys joined: every step is
+    local to a chunk (``_chunk_key`` of the whole text gives the same key; a property test holds
+    them equal). Filing keys its whole problem for duplicate detection; chunk by chunk, that went
+    from 0.37 to 0.05 ms for an 850-character problem.
+
     >>> fold_key("Qui định (TTHC)") == fold_key("quy dinh tthc") == "quy dinh tthc"
     True
     """
-    folded = re.sub(r"[^\w]+", " ", fold(text).replace("_", " "))
+    if len(_CHUNK_KEYS) > _CHUNK_KEYS_SIZE:  # bounded: unusual input must not grow it forever
+        _CHUNK_KEYS.clear()
+    keys = []
+    for chunk in text.split():
+        key = _CHUNK_KEYS.get(chunk)
+        if key is None:
+            key = _CHUNK_KEYS[chunk] = _chunk_key(chunk)
+        if key:
+            keys.append(key)
+    return " ".join(keys)
+
+
+_CHUNK_KEYS: dict[str, str] = {}
+_CHUNK_KEYS_SIZE = 200_000
+
+
+def _chunk_key(text: str) -> str:
+    folded = _NON_WORD.sub(" ", fold(text).replace("_", " "))
     folded = _QUI.sub("quy", _Y_AFTER_ONSET.sub(r"\1i", folded))
     return _SPACES.sub(" ", folded).strip()
 

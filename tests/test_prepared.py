@@ -46,7 +46,6 @@ def statements(database, network) -> list[tuple[str, Prepared, dict]]:
         ("pending experts", ticket_repository._PENDING_EXPERTS, {"ids": ids}),
         ("status events", ticket_repository._STATUS_EVENTS_SINCE, {"event_id": 0}),
         ("resolved among", ticket_repository._RESOLVED_AMONG, {"ids": ids}),
-        ("history", ticket_repository._HISTORY_OF, {"ticket_id": ids[0]}),
         *[(f"view {scope}", ticket_repository._ticket_view(*scope), {"ticket_id": ids[0], "org_id": network.org_id,
                                                                        "expert_id": experts[0]})
           for scope in [(True, False, False), (False, True, False), (False, False, True)]],
@@ -71,9 +70,15 @@ def test_prepared_statements_answer_what_sqlalchemy_answers(network, database):
     # The other statements found rows: the comparison is not of empty lists.
     assert empty == {"login events", "nobody active", "none recent", "resolved among", "view (False, False, True)"}
     # Time zones and enums come back as SQLAlchemy gives them.
+    # A view: the ticket's row, then its history (an event's id, time, kind and new status).
     with database.reader() as session:
-        at, kind, status = ticket_repository._HISTORY_OF.all(session.connection(), {"ticket_id": first["id"]})[0]
-    assert at.tzinfo is UTC and kind == "file" and status == TicketStatus.NEW.value
+        ticket, *history = ticket_repository._ticket_view(True, False, False).all(
+            session.connection(), {"ticket_id": first["id"]})
+        changes = ticket_repository._STATUS_CHANGES.all(session.connection(), {"ids": [first["id"]]})
+    assert ticket[0] == 0 and ticket[1] == first["id"] and ticket[-4:] == (None, None, None, None)
+    _part, *fields, _event_id, at, kind, status = history[0]
+    assert at.tzinfo is UTC and kind == "file" and status == TicketStatus.NEW.value and set(fields) == {None}
+    assert [row[-3:] for row in history] == [row[1:] for row in changes] and len(history) >= 3
 
 
 def test_listeners_see_prepared_statements(network, database):

@@ -1,5 +1,6 @@
 """`expert-match serve` in a real process: prints the docs URLs and serves the demo experts."""
 
+import gc
 import os
 import socket
 import subprocess
@@ -7,7 +8,9 @@ import sys
 import time
 
 import httpx
+from litestar.testing import TestClient
 
+from expert_match.app import create_app
 from expert_match.cli import main
 
 
@@ -53,3 +56,20 @@ def test_serve_lists_the_demo_experts(tmp_path, monkeypatch, capsys):
         output, _ = proc.communicate(timeout=15)
     assert f"{base}/schema" in output
     assert f"{base}/schema/openapi.json" in output
+
+
+def tracked(thing: object) -> bool:
+    """Whether the garbage collector still scans ``thing`` (frozen objects are out of its lists)."""
+    return any(other is thing for other in gc.get_objects())
+
+
+def test_a_serving_app_freezes_what_its_start_up_built_and_a_test_app_does_not(database, settings, clock):
+    try:
+        for freeze in (False, True):
+            app = create_app(settings, clock=clock, database=database, freeze_heap=freeze)
+            with TestClient(app) as client:
+                assert client.get("/health/live").status_code == 200
+                assert tracked(app.state.match_index.ranker) is not freeze
+                assert (gc.get_freeze_count() > 0) is freeze
+    finally:
+        gc.unfreeze()

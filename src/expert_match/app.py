@@ -26,6 +26,7 @@ from expert_match.api.tickets import CoordinationController, OfferController, Ti
 from expert_match.http.resolution import resolve_dependencies_in_order
 from expert_match.db.engine import Database, create_database
 from expert_match.experts.match_index import MatchIndex, poll_in_thread
+from expert_match.matching.heap import freeze_survivors
 from expert_match.settings import Settings
 from expert_match.tickets.desk import Desk
 from expert_match.tickets.scheduler import Scheduler
@@ -35,8 +36,11 @@ from expert_match.web.security import security_headers
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None, database: Database | None = None,
-               with_scheduler: bool = False) -> Litestar:
-    """Build the Litestar app. Tests pass their own ``clock`` and ``database``."""
+               with_scheduler: bool = False, freeze_heap: bool = False) -> Litestar:
+    """Build the Litestar app. Tests pass their own ``clock`` and ``database``. ``freeze_heap``:
+    once started, keep what start-up built out of the garbage collector's passes
+    (``matching.heap.freeze_survivors``); for a serving process, not for tests, which build
+    app after app in one process."""
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     owns_database = database is None
     resolve_dependencies_in_order()
@@ -68,7 +72,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
         },
         state=State({"settings": settings, "database": db, "clock": the_clock, "match_index": index,
                      "desk": desk, "db_gate": DatabaseGate.for_database(db)}),
-        on_startup=[index.build, *([scheduler.start] if scheduler else [])],
+        on_startup=[index.build, *([scheduler.start] if scheduler else []),
+                    *([freeze_survivors] if freeze_heap else [])],
         exception_handlers=EXCEPTION_HANDLERS,
         after_exception=[end_request_transaction],
         before_request=strict_json_body,
@@ -88,4 +93,4 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
 
 def app_from_environment() -> Litestar:
     """The app from ``EXPERT_MATCH_*`` variables: the factory each ``serve --workers N`` process calls."""
-    return create_app(Settings.from_env())
+    return create_app(Settings.from_env(), freeze_heap=True)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from expert_match.experts.models import ExpertProfile as ExpertRow
 from expert_match.experts.repository import ExpertRepository
+from expert_match.matching.heap import collection_paused
 from expert_match.matching.profiles import (
     BIO,
     HEADLINE,
@@ -244,6 +245,11 @@ class MatchIndex:
         self.wait_for_refit()
 
     def _fit_from_database(self) -> tuple[ExpertRanker, datetime | None]:
+        # The profiles read here are the bulk of what the ranker keeps (``matching.heap``).
+        with collection_paused():
+            return self._fit_paused()
+
+    def _fit_paused(self) -> tuple[ExpertRanker, datetime | None]:
         with self._sessions.begin() as session:  # ends in a commit (see _read)
             repo = ExpertRepository(session)
             rows = repo.all_for_matching()

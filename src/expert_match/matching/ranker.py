@@ -19,6 +19,7 @@ from expert_match.matching.explain import accented_forms, explain_skills, explai
 from expert_match.matching.bilingual import TERMS
 from expert_match.matching.filters import Eligibility
 from expert_match.matching.glossary import Glossary
+from expert_match.matching.heap import collection_paused
 from expert_match.matching.spelling import Speller
 from expert_match.matching.topk import PrunedIndex
 from expert_match.matching.profiles import (
@@ -141,14 +142,16 @@ class ExpertRanker:
     def fit(self, profiles: Sequence[ExpertProfile]) -> ExpertRanker:
         if self.aggregation not in AGGREGATIONS:
             raise ValueError(f"aggregation must be one of {AGGREGATIONS}, not {self.aggregation!r}")
-        texts, owners, weights = self._evidence(profiles)
-        self.space_ = TermSpace(Analyzer(ngram_max=self.ngram_max, stem=self.stem, accented=self.accented_block),
-                                Weighting(tf=self.tf, idf=self.idf, folded_weight=self.folded_weight),
-                                max_df=self.max_df)
-        self.update_terms_ = (0, 0)  # term occurrences (unknown, total) in updates since the fit
-        self.unknown_share_ = 0.0
-        self._install(list(profiles), self.space_.fit_transform(texts), owners, weights)
-        del texts, owners, weights  # before the memory is handed back
+        # Everything made here survives: see ``heap`` for what the collector's passes cost.
+        with collection_paused():
+            texts, owners, weights = self._evidence(profiles)
+            analyzer = Analyzer(ngram_max=self.ngram_max, stem=self.stem, accented=self.accented_block)
+            self.space_ = TermSpace(analyzer, Weighting(tf=self.tf, idf=self.idf, folded_weight=self.folded_weight),
+                                    max_df=self.max_df)
+            self.update_terms_ = (0, 0)  # term occurrences (unknown, total) in updates since the fit
+            self.unknown_share_ = 0.0
+            self._install(list(profiles), self.space_.fit_transform(texts), owners, weights)
+            del texts, owners, weights  # before the memory is handed back
         release_freed_memory()
         return self
 
@@ -171,6 +174,10 @@ class ExpertRanker:
         >>> [m.expert_id for m in base.rank(Problem("chữ ký số USB token"), now=now)]
         [2]
         """
+        with collection_paused():  # a new index as big as this one (see ``heap``)
+            return self._updated(changed, removed)
+
+    def _updated(self, changed: Sequence[ExpertProfile], removed: Sequence[int]) -> ExpertRanker:
         replaced = np.array(sorted({p.expert_id for p in changed} | set(removed)), dtype=np.int64)
         keep_mask = ~np.isin(self.expert_ids_, replaced)
         keep = np.flatnonzero(keep_mask)

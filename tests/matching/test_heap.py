@@ -1,0 +1,125 @@
+"""The collector around the matcher's indexes: paused while one is built, start-up frozen, and
+fitted indexes free of reference cycles (a frozen cycle would never be freed)."""
+
+import contextlib
+import gc
+import threading
+import weakref
+from collections.abc import Iterator
+
+import pytest
+
+from expert_match.matching.heap import collection_paused, freeze_survivors
+from expert_match.matching.profiles import Document, ExpertProfile, SkillEvidence
+from expert_match.matching.ranker import ExpertRanker
+
+SKILL = SkillEvidence("Chữ ký số", ("digital signature", "ký số từ xa"), 4)
+
+
+def profiles(n: int, start: int = 1) -> list[ExpertProfile]:
+    return [ExpertProfile(i, (Document(f"Chuyên gia {i}: chữ ký số, mạng LAN, dịch vụ công số {i % 7}"),),
+                          skills=(SKILL,), districts=frozenset({f"d{i % 5}"})) for i in range(start, start + n)]
+
+
+class Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+@pytest.fixture
+def collections() -> Iterator[list[int]]:
+    """The generation of every automatic or explicit collection while the test runs, with the
+    collector made eager (a pass every 10 allocations) so a fit would trigger many."""
+    seen: list[int] = []
+
+    def record(phase: str, info: dict) -> None:
+        if phase == "start":
+            seen.append(info["generation"])
+
+    thresholds = gc.get_threshold()
+    gc.set_threshold(10, 2, 2)
+    gc.callbacks.append(record)
+    try:
+        yield seen
+    finally:
+        gc.callbacks.remove(record)
+        gc.set_threshold(*thresholds)
+
+
+def test_pause_switches_the_collector_off_inside_and_back_on_after_even_on_error():
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        with collection_paused():
+            assert not gc.isenabled()
+            raise RuntimeError("the build failed")
+    assert gc.isenabled()
+
+
+def test_overlapping_pauses_in_two_threads_share_one_pause():
+    inside, release = threading.Event(), threading.Event()
+
+    def other_builder() -> None:
+        with collection_paused():
+            inside.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=other_builder)
+    with collection_paused():
+        thread.start()
+        assert inside.wait(5)
+    assert not gc.isenabled()  # the other build is still running
+    release.set()
+    thread.join(5)
+    assert gc.isenabled()
+
+
+def test_pause_leaves_a_collector_that_was_off_off():
+    gc.disable()
+    try:
+        with collection_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def fit_and_update(collections: list[int]) -> int:
+    experts, changed = profiles(300), profiles(20, start=1000)
+    collections.clear()
+    ExpertRanker().fit(experts).updated(changed, removed=[1, 2])
+    return len(collections)
+
+
+def test_a_fit_and_an_update_leave_the_collector_a_pass_or_two_instead_of_hundreds(collections, monkeypatch):
+    paused = fit_and_update(collections)
+    # The passes left are the collector catching up once a pause ends (one per generation).
+    assert paused <= 6
+    monkeypatch.setattr("expert_match.matching.ranker.collection_paused", contextlib.nullcontext)
+    assert fit_and_update(collections) > 10 * max(paused, 1)
+
+
+def test_freezing_collects_cyclic_garbage_first_and_freezes_the_living():
+    garbage, alive = Cycle(), Cycle()
+    gone = weakref.ref(garbage)
+    del garbage
+    try:
+        assert freeze_survivors() > 0
+        assert gone() is None  # collected, not frozen for ever
+        assert alive.me is alive
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
+def test_a_replaced_index_is_freed_without_the_collector():
+    """A frozen index in a reference cycle would never be freed after a refit replaced it:
+    reference counting alone must free a fitted ranker, an updated one, and what they hold."""
+    ranker = ExpertRanker().fit(profiles(50))
+    newer = ranker.updated(profiles(3, start=500))
+    refs = [weakref.ref(x) for x in (ranker, ranker.pruned_, ranker.space_, newer, newer.pruned_)]
+    gc.disable()
+    try:
+        del ranker, newer
+        assert [r() for r in refs] == [None] * len(refs)
+    finally:
+        gc.enable()

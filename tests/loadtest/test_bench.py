@@ -3,9 +3,14 @@ generator in its own process, every operation answered 2xx, figures in the docum
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+
 import pytest
 
 from expert_match.loadtest.runner import OPERATIONS, ApiBenchConfig, bench_api, format_report
+from expert_match.loadtest.server import group_cpu_seconds
 from expert_match.loadtest.soak import SoakConfig, format_soak, soak
 from tests.conftest import postgres_admin_url
 
@@ -35,8 +40,28 @@ def test_bench_api_drives_every_operation_without_errors(engine: str) -> None:
         assert all(200 <= int(status) < 300 for status in figures["statuses"]), (name, figures["statuses"])
         assert 0 < figures["p50_ms"] <= figures["p99_ms"], name
         assert figures["ratio_to_ceiling"] == round(figures["rps"] / result["ceiling_rps"], 4)
+        assert figures["server_cpu_ms"] > 0 and figures["client_cpu_ms"] > 0, name
+    # A filing (ranking, writes) costs the server more than the bare liveness check.
+    assert result["operations"]["file_ticket"]["server_cpu_ms"] > result["ceiling_server_cpu_ms"] > 0
     assert result["server_rss_mb"] > 0
-    assert "file_ticket" in format_report(result) and any("synthetic experts" in line for line in said)
+    report = format_report(result)
+    assert "file_ticket" in report and "server CPU" in report and any("synthetic experts" in line for line in said)
+
+
+def test_a_process_group_s_cpu_time_is_read_from_proc() -> None:
+    burn = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass\ntime.sleep(30)"
+    busy = subprocess.Popen([sys.executable, "-c", burn], start_new_session=True)
+    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 20
+        while group_cpu_seconds(busy.pid) < 0.3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert 0.3 <= group_cpu_seconds(busy.pid) < 5
+        assert group_cpu_seconds(idle.pid) < 0.25  # the interpreter's start-up only
+    finally:
+        for process in (busy, idle):
+            process.kill()
+            process.wait()
 
 
 def test_soak_reports_memory_per_round_and_no_errors() -> None:

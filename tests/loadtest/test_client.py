@@ -42,10 +42,12 @@ def test_responses_are_read_by_content_length():
 
 
 def test_anything_but_2xx_and_every_broken_connection_is_an_error():
-    tally = Tally(latencies=[0.01, 0.02, 0.03], statuses={200: 1, 201: 1, 409: 1}, broken=2)
-    figures = summary(tally, elapsed=1.5)
+    tally = Tally(latencies=[0.01, 0.02, 0.03], statuses={200: 1, 201: 1, 409: 1}, broken=2, answered=5)
+    figures = summary(tally, elapsed=1.5, cpu_s=0.25)
     assert figures["requests"] == 3 and figures["ok"] == 2 and figures["errors"] == 3
     assert figures["rps"] == 2.0 and figures["p99_ms"] == 30.0
+    # The CPU is read around the whole run, so it is shared by every answer, the warm-up's too.
+    assert figures["answered"] == 5 and figures["client_cpu_s"] == 0.25
 
 
 def test_the_soak_mix_is_two_fifths_filings_and_one_queue_in_fifty():

@@ -43,6 +43,7 @@ class Tally:
     statuses: dict[int, int] = field(default_factory=dict)
     broken: int = 0
     samples: list[str] = field(default_factory=list)
+    answered: int = 0  # every answer read, the warm-up's and the errors included
 
     def error(self, text: str) -> None:
         if len(self.samples) < 5:
@@ -93,6 +94,7 @@ async def connection(job: Job, wire: list[bytes], cursor: list[int], tally: Tall
                 writer.close()
                 reader, writer = await asyncio.open_connection(job.host, job.port)
                 continue
+            tally.answered += 1
             if sent >= measure_from:
                 tally.latencies.append(time.perf_counter() - sent)
                 tally.statuses[status] = tally.statuses.get(status, 0) + 1
@@ -105,13 +107,15 @@ async def connection(job: Job, wire: list[bytes], cursor: list[int], tally: Tall
 async def run(job: Job) -> dict[str, Any]:
     wire = [encode(r, f"{job.host}:{job.port}") for r in job.requests]
     tally, cursor = Tally(), [0]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(connection(job, wire, cursor, tally, started) for _ in range(job.connections)))
     elapsed = max(time.perf_counter() - started - job.warmup_s, 1e-9)
-    return summary(tally, elapsed)
+    return summary(tally, elapsed, time.process_time() - cpu)
 
 
-def summary(tally: Tally, elapsed: float) -> dict[str, Any]:
+def summary(tally: Tally, elapsed: float, cpu_s: float = 0.0) -> dict[str, Any]:
+    """The figures of the measured part of a run; ``answered`` and ``client_cpu_s`` (this
+    process's CPU) cover the whole run, warm-up included."""
     latencies = sorted(tally.latencies)
     ok = sum(n for status, n in tally.statuses.items() if 200 <= status < 300)
     return {
@@ -125,6 +129,8 @@ def summary(tally: Tally, elapsed: float) -> dict[str, Any]:
         "p99_ms": percentile_ms(latencies, 0.99),
         "max_ms": round(latencies[-1] * 1000, 2) if latencies else None,
         "error_samples": tally.samples,
+        "answered": tally.answered,
+        "client_cpu_s": round(cpu_s, 4),
     }
 
 

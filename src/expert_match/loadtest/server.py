@@ -33,6 +33,9 @@ class Server:
     def anon_mb(self) -> float:
         return group_memory_mb(self.pid, "RssAnon")
 
+    def cpu_seconds(self) -> float:
+        return group_cpu_seconds(self.pid)
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -107,6 +110,18 @@ def group_pids(group: int) -> list[int]:
             if int(fields[2]) == group:  # field 5 of /proc/PID/stat: the process group
                 pids.append(int(entry.name))
     return pids
+
+
+def group_cpu_seconds(group: int) -> float:
+    """CPU time (user and system, every thread) used so far by the processes in the group."""
+    ticks = 0
+    for pid in group_pids(group):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # fields 14 and 15: utime and stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def group_rss_mb(group: int) -> float:

@@ -475,8 +475,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     print(f"expert-match on {base}\n  API docs:     {base}/schema\n  Swagger UI:   {base}/schema/swagger\n"
           f"  OpenAPI JSON: {base}/schema/openapi.json\n  Experts:      {base}/api/v1/experts", flush=True)
     if args.workers == 1:
-        uvicorn.run(create_app(settings, with_scheduler=args.with_scheduler, freeze_heap=True), host=host, port=port,
-                    log_level=settings.log_level.lower(), access_log=args.access_log)
+        app = create_app(settings, with_scheduler=args.with_scheduler, freeze_heap=True)
+        uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=args.access_log)
     else:
         serve_workers(args.workers, host, port, settings.log_level.lower(), access_log=args.access_log)
     return 0

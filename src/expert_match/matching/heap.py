@@ -3,8 +3,9 @@
 Fitting 13,320 experts creates about 370,000 objects that the collector tracks (profiles,
 documents, skills, their tuples and sets), and all of them survive. While they are being made,
 the collector's full passes scan the growing heap again and again: 10 full passes took 1.5 s of
-a 4.9 s fit, and run in a background refit, each pass held the interpreter, so requests waited
-up to 283 ms at a time. Afterwards every full pass scans them once more (146 ms) for nothing.
+a 4.9 s build (the profiles' read included). In a background refit each pass held the
+interpreter, so requests waited up to 283 ms at a time. Afterwards every full pass scans them
+once more (146 ms) for nothing.
 
 ``collection_paused`` stops the automatic passes while such a structure is built (reference
 counting still frees everything without cycles at once), and ``freeze_survivors`` moves what

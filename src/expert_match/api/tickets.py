@@ -326,12 +326,18 @@ class OfferController(Controller):
         found = TicketRepository(db_session).offers_of_expert(caller.expert_id, tuple(states or [OfferState.PENDING]))
         return [offer_read(o, o.ticket) for o in found]
 
-    @post("/{offer_id:int}/accept", sync_to_thread=True, status_code=200, summary="Accept an offer (first one wins)",
-          responses=problem_responses(400, 401, 404, 409))
-    def accept(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now,
-               offer_id: PathId) -> TicketRead:
-        ticket = offers.accept(db_session, desk, caller, offer_id, now)
-        return ticket_read(db_session, desk, caller, ticket, now)
+    @post("/{offer_id:int}/accept", status_code=200, summary="Accept an offer (first one wins)",
+          responses=problem_responses(400, 401, 404, 409), opt={DEFERRED_WRITE: True})
+    async def accept(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep, desk: DeskDep,
+                     now: Now, offer_id: PathId) -> TicketRead:
+        # The writer is held for the acceptance alone, in one trip (``write_transaction``), not
+        # for the caller's check before it and the answer after it: on SQLite the whole request
+        # used to hold it, and two server processes took turns through SQLite's busy handler.
+        await in_session(db_session, end_reads, db_session)
+        ticket_id = await write_transaction(request, lambda session: offers.accept(session, desk, caller, offer_id,
+                                                                                    now).id)
+        return await logged_read(request, db_session, caller, ticket_id, now,
+                                 lambda: viewed_read(db_session, desk, caller, ticket_id, now))
 
     @post("/{offer_id:int}/decline", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200, summary="Decline an offer",
           responses=problem_responses(400, 401, 404, 409, 413))

@@ -93,6 +93,9 @@ def test_parallel_offers_first_acceptance_withdraws_the_others(parallel_network)
     assert [o["ticket_id"] for o in inbox] == [ticket["id"]] and inbox[0]["explanation"]["parts"]["total"] > 0
     won = client.post(f"/api/v1/offers/{sent[1]['id']}/accept", headers=network.as_expert(sent[1]["expert_id"]))
     assert won.status_code == 200 and won.json()["assigned_expert_id"] == sent[1]["expert_id"]
+    # The answer is the ticket as committed, exactly what reading it answers.
+    read = client.get(f"/api/v1/tickets/{ticket['id']}", headers=network.as_expert(sent[1]["expert_id"]))
+    assert won.json() == read.json() and won.json()["status"] == "assigned" and "resolve" in won.json()["actions"]
     assert {o["expert_id"]: o["state"] for o in offers_of(network, ticket["id"])} == {
         sent[0]["expert_id"]: "withdrawn", sent[1]["expert_id"]: "accepted", sent[2]["expert_id"]: "withdrawn"}
     late = client.post(f"/api/v1/offers/{sent[0]['id']}/accept", headers=network.as_expert(sent[0]["expert_id"]))

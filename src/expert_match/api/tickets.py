@@ -333,9 +333,11 @@ class OfferController(Controller):
         # The writer is held for the acceptance alone, in one trip (``write_transaction``), not
         # for the caller's check before it and the answer after it: on SQLite the whole request
         # used to hold it, and two server processes took turns through SQLite's busy handler.
+        def take(session: Session) -> int:
+            return offers.accept(session, desk, caller, offer_id, now).id
+
         await in_session(db_session, end_reads, db_session)
-        ticket_id = await write_transaction(request, lambda session: offers.accept(session, desk, caller, offer_id,
-                                                                                    now).id)
+        ticket_id = await write_transaction(request, take)
         return await logged_read(request, db_session, caller, ticket_id, now,
                                  lambda: viewed_read(db_session, desk, caller, ticket_id, now))
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from expert_match.loadtest.runner import OPERATIONS, ApiBenchConfig, bench_api, format_report
+from expert_match.loadtest.runner import OPERATIONS, ApiBenchConfig, bench_api, format_report, target_checks
 from expert_match.loadtest.server import group_cpu_seconds
 from expert_match.loadtest.soak import SoakConfig, format_soak, soak
 from tests.conftest import postgres_admin_url
@@ -44,8 +44,39 @@ def test_bench_api_drives_every_operation_without_errors(engine: str) -> None:
     # A filing (ranking, writes) costs the server more than the bare liveness check.
     assert result["operations"]["file_ticket"]["server_cpu_ms"] > result["ceiling_server_cpu_ms"] > 0
     assert result["server_rss_mb"] > 0
+    # The targets are checked in every run, and said not to apply to this small one.
+    assert [check["name"] for check in result["targets"]] == ["file_ticket_rps", "file_ticket_p99_ms",
+                                                              "read_ticket_rps", "errors"]
+    assert result["targets"][-1] == {"name": "errors", "target": 0, "measured": 0, "met": True}
+    assert result["targets_apply"] is False
     report = format_report(result)
     assert "file_ticket" in report and "server CPU" in report and any("synthetic experts" in line for line in said)
+    assert "not this run's settings" in report and "errors = 0: 0, met" in report
+
+
+def figures(rps: float, p99_ms: float | None = 100.0, errors: int = 0, server_cpu_ms: float | None = 5.0,
+            client_cpu_ms: float | None = 0.25) -> dict:
+    return {"rps": rps, "p99_ms": p99_ms, "errors": errors, "ratio_to_ceiling": round(rps / 10_000, 4),
+            "server_cpu_ms": server_cpu_ms, "client_cpu_ms": client_cpu_ms}
+
+
+def test_targets_are_judged_with_the_server_cpu_each_would_allow() -> None:
+    operations = {"file_ticket": figures(200.0, p99_ms=260.0), "read_ticket": figures(2_600.0, errors=1),
+                  "queue": figures(50.0, errors=2), "accept_offer": figures(140.0)}
+    filing_rps, filing_p99, reads, errors = target_checks(10_000.0, operations, cores=2)
+    # Two cores at 500 filings/s: 4 ms a filing, less the load generator's 0.25 ms.
+    assert filing_rps == {"name": "file_ticket_rps", "target": 500.0, "measured": 200.0, "met": False,
+                          "server_cpu_ms": 5.0, "server_cpu_budget_ms": 3.75}
+    assert filing_p99["met"] is False and filing_p99["measured"] == 260.0
+    # A quarter of a 10,000 req/s ceiling is 2,500 reads/s: 0.8 ms each on two cores, less 0.25.
+    assert reads["target"] == 2_500.0 and reads["met"] is True and reads["server_cpu_budget_ms"] == 0.55
+    assert reads["share_measured"] == 0.26 and reads["share_target"] == 0.25
+    assert errors == {"name": "errors", "target": 0, "measured": 3, "met": False}
+    # Exactly at the targets counts as met; no p99 (nothing answered) does not.
+    at_target = {**operations, "file_ticket": figures(500.0, p99_ms=250.0)}
+    assert [check["met"] for check in target_checks(10_000.0, at_target, cores=2)[:2]] == [True, True]
+    silent = {**operations, "file_ticket": figures(0.0, p99_ms=None, server_cpu_ms=None, client_cpu_ms=None)}
+    assert target_checks(10_000.0, silent, cores=2)[1]["met"] is False
 
 
 def test_a_process_group_s_cpu_time_is_read_from_proc() -> None:

@@ -12,6 +12,7 @@ the load generator (the scheduler, in a process group of its own, is not counted
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,11 @@ from expert_match.tickets.repository import TicketRepository
 from expert_match.timeutil import SystemClock
 
 OPERATIONS = ("file_ticket", "read_ticket", "queue", "accept_offer")
+# The throughput targets (issue 6), stated for 32 connections and 13,000 synthetic experts on both engines.
+FILING_RPS_TARGET = 500.0
+FILING_P99_MS_TARGET = 250.0
+READ_SHARE_TARGET = 0.25
+TARGET_CONNECTIONS, TARGET_EXPERTS = 32, 13_000
 Say = Callable[[str], None]
 
 
@@ -174,6 +180,7 @@ def report(config: ApiBenchConfig, seeded: Seeded, phases: dict[str, dict[str, A
                 "server_cpu_ms": figures["server_cpu_ms"], "client_cpu_ms": figures["client_cpu_ms"],
                 "statuses": figures["statuses"], "error_samples": figures["error_samples"]}
 
+    operations = {name: operation(name) for name in OPERATIONS}
     return {
         "database": config.database,
         "experts": seeded.experts,
@@ -184,9 +191,36 @@ def report(config: ApiBenchConfig, seeded: Seeded, phases: dict[str, dict[str, A
         "ceiling_runs_rps": runs,  # at the start and at the end; ``ceiling_rps`` is their mean
         "ceiling_p99_ms": phases["ceiling"]["p99_ms"],
         "ceiling_server_cpu_ms": phases["ceiling"]["server_cpu_ms"],
-        "operations": {name: operation(name) for name in OPERATIONS},
+        "operations": operations,
         "server_rss_mb": rss_mb,
+        "targets": target_checks(ceiling, operations, len(os.sched_getaffinity(0))),
+        "targets_apply": config.connections == TARGET_CONNECTIONS and seeded.experts >= TARGET_EXPERTS,
     }
+
+
+def target_checks(ceiling_rps: float, operations: dict[str, dict[str, Any]], cores: int) -> list[dict[str, Any]]:
+    """Each throughput target against this run: met or not, and for the rates, the CPU a
+    request may cost the server at most to reach it here (the cores' time at the target rate, less
+    what the load generator spent per request on the same cores). req/s moves with the machine's
+    speed; the budget next to ``server_cpu_ms`` says how far off a target is in what code controls."""
+    filing, reading = operations["file_ticket"], operations["read_ticket"]
+    read_rps_target = READ_SHARE_TARGET * ceiling_rps
+    errors = sum(figures["errors"] for figures in operations.values())
+    return [
+        _rate_target("file_ticket_rps", FILING_RPS_TARGET, filing, cores),
+        {"name": "file_ticket_p99_ms", "target": FILING_P99_MS_TARGET, "measured": filing["p99_ms"],
+         "met": filing["p99_ms"] is not None and filing["p99_ms"] <= FILING_P99_MS_TARGET},
+        {**_rate_target("read_ticket_rps", round(read_rps_target, 1), reading, cores),
+         "share_target": READ_SHARE_TARGET, "share_measured": reading["ratio_to_ceiling"]},
+        {"name": "errors", "target": 0, "measured": errors, "met": errors == 0},
+    ]
+
+
+def _rate_target(name: str, target_rps: float, figures: dict[str, Any], cores: int) -> dict[str, Any]:
+    budget = cores * 1000 / target_rps - (figures["client_cpu_ms"] or 0) if target_rps > 0 else None
+    return {"name": name, "target": target_rps, "measured": figures["rps"], "met": figures["rps"] >= target_rps,
+            "server_cpu_ms": figures["server_cpu_ms"],
+            "server_cpu_budget_ms": round(budget, 3) if budget is not None else None}
 
 
 def format_report(result: dict[str, Any]) -> str:
@@ -204,4 +238,24 @@ def format_report(result: dict[str, Any]) -> str:
                      f"{figures['server_cpu_ms'] or 0:>14.3f} {figures['client_cpu_ms'] or 0:>14.3f}")
         lines += [f"      e.g. {sample}" for sample in figures["error_samples"][:2]]
     lines.append(f"  server RSS at the end: {result['server_rss_mb']:,.0f} MB")
+    lines.append("  targets" + ("" if result["targets_apply"] else
+                                f" (stated for {TARGET_CONNECTIONS} connections and {TARGET_EXPERTS:,} experts; "
+                                "not this run's settings)") + ":")
+    lines += [f"    {_target_line(check)}" for check in result["targets"]]
     return "\n".join(lines)
+
+
+def _target_line(check: dict[str, Any]) -> str:
+    verdict = "met" if check["met"] else "NOT met"
+    name, target, measured = check["name"], check["target"], check["measured"]
+    if name == "file_ticket_p99_ms":
+        return f"filing p99 <= {target:g} ms: {measured} ms, {verdict}"
+    if name == "errors":
+        return f"errors = 0: {measured}, {verdict}"
+    what = ("filing" if name == "file_ticket_rps" else
+            f"reads ({check['share_target']:.0%} of the ceiling)")
+    line = f"{what} >= {target:,.0f} req/s: {measured:,.0f}, {verdict}"
+    if check["server_cpu_budget_ms"] is not None and check["server_cpu_ms"] is not None:
+        line += (f"; server CPU {check['server_cpu_ms']:.3f} ms a request, at most "
+                 f"{check['server_cpu_budget_ms']:.3f} ms would fit")
+    return line

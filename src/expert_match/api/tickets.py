@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from collections.abc import Callable
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, QueryParameter
@@ -12,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from expert_match.api.auth import CallerDep, StaffDep
 from expert_match.api.problems import problem_responses
-from expert_match.auth import service as auth_service
 from expert_match.auth.principal import Caller
 from expert_match.http.deps import (
     DEFERRED_WRITE,
@@ -28,8 +26,8 @@ from expert_match.http.deps import (
     client_address,
     end_reads,
     in_session,
-    write_transaction,
 )
+from expert_match.http.tickets import accept_offer, checked_plan, logged_read, write_filing
 from expert_match.db.hooks import after_commit
 from expert_match.db.paging import Window
 from expert_match.matching.text import fold_key
@@ -68,7 +66,6 @@ from expert_match.tickets.states import TicketAction, TicketStatus
 TicketSort = Literal["id", "-id", "created_at", "-created_at", "updated_at", "-updated_at", "priority", "-priority",
                      "status", "-status"]
 H = timedelta(hours=1)
-T = TypeVar("T")
 
 
 def target_read(target: TargetStatus) -> TargetRead:
@@ -130,26 +127,6 @@ def offer_read(offer: Offer, ticket: Ticket | None = None) -> OfferRead:
                      explanation=offer.explanation or {})
 
 
-async def logged_read(request: Request[Any, Any, Any], db_session: Session, caller: Caller, ticket_id: int, now: datetime,
-                      build: Callable[[], T]) -> T:
-    """``build()``, the answer about a ticket the caller may see (404 otherwise), read in the
-    request's read session; a staff read is then logged in a write transaction of its own,
-    committed before the answer is sent. Requesters' and experts' reads never take the writer
-    (on SQLite, one at a time)."""
-
-    def load() -> T:
-        answer = build()
-        # Ended in this trip to the worker thread, not in another at the end of the request; a
-        # staff read also hands the connection back before taking the writer.
-        end_reads(db_session)
-        return answer
-
-    answer = await in_session(db_session, load)
-    if caller.is_staff:
-        await write_transaction(request, lambda session: service.log_access(session, caller, ticket_id, now, "api"))
-    return answer
-
-
 STATE_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422)
 
 
@@ -164,15 +141,9 @@ class TicketController(Controller):
         address = client_address(request)
 
         def plan() -> service.FilingPlan:
-            auth_service.check_filing_rate(db_session, caller.user_id, address, now, settings)
-            planned = service.plan_filing(db_session, desk, caller, data, now)
+            planned = checked_plan(db_session, desk, caller, data, now, settings, address)
             end_reads(db_session)  # hand the connection back before taking the writer
             return planned
-
-        def write(session: Session, planned: service.FilingPlan) -> service.Filed:
-            filed = service.file_ticket(session, desk, caller, data, now, planned)
-            auth_service.record_filing(session, caller.user_id, address, now, settings)
-            return filed
 
         def respond(filed: service.Filed, planned: service.FilingPlan) -> TicketFiled:
             # After the commit, from the ticket and history as written (the session kept its
@@ -185,7 +156,7 @@ class TicketController(Controller):
                                similar_resolved=[similar_read(t, s) for t, s in planned.similar_resolved])
 
         planned = await in_session(db_session, plan)
-        filed = await write_transaction(request, lambda session: write(session, planned))
+        filed = await write_filing(request, desk, caller, data, now, settings, planned, address)
         return respond(filed, planned)
 
     @get("/", sync_to_thread=True, summary="List the tickets I may see", responses=problem_responses(400, 401, 422))
@@ -330,14 +301,7 @@ class OfferController(Controller):
           responses=problem_responses(400, 401, 404, 409), opt={DEFERRED_WRITE: True})
     async def accept(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep, desk: DeskDep,
                      now: Now, offer_id: PathId) -> TicketRead:
-        # The writer is held for the acceptance alone, in one trip (``write_transaction``), not
-        # for the caller's check before it and the answer after it: on SQLite the whole request
-        # used to hold it, and two server processes took turns through SQLite's busy handler.
-        def take(session: Session) -> int:
-            return offers.accept(session, desk, caller, offer_id, now).id
-
-        await in_session(db_session, end_reads, db_session)
-        ticket_id = await write_transaction(request, take)
+        ticket_id = await accept_offer(request, db_session, desk, caller, offer_id, now)
         return await logged_read(request, db_session, caller, ticket_id, now,
                                  lambda: viewed_read(db_session, desk, caller, ticket_id, now))
 

@@ -65,10 +65,9 @@ async def provide_db_session(request: Request[Any, Any, Any]) -> AsyncGenerator[
     state = request.app.state
     database: Database = state.database
     gate: DatabaseGate = state.db_gate
-    opt = request.route_handler.opt
-    # A read that is logged (``opt={"logged_read": True}``) writes: it takes the writer, so the
-    # log row never has to upgrade a read transaction (SQLite could refuse that under load).
-    reading = request.method in READ_METHODS and not opt.get("logged_read") or bool(opt.get(DEFERRED_WRITE))
+    # A logged read is a ``DEFERRED_WRITE`` route: its log row goes in a write transaction of its
+    # own, so a read transaction never has to become a write (SQLite could refuse that under load).
+    reading = request.method in READ_METHODS or bool(request.route_handler.opt.get(DEFERRED_WRITE))
     inline = reading and database.inline_reads
     stack = AsyncExitStack()
     await stack.enter_async_context(gate.admit(writing=not reading))

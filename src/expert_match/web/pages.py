@@ -25,8 +25,9 @@ from expert_match.auth.principal import Caller
 from expert_match.db.hooks import after_commit
 from expert_match.db.paging import Window
 from expert_match.errors import DomainError, InvalidValue, NotAllowed
-from expert_match.http.deps import (SESSION_COOKIE, SHORT_BODY_BYTES, DbSession, DeskDep, Now, PathId, SettingsDep,
-                                    client_address)
+from expert_match.http.deps import (DEFERRED_WRITE, SESSION_COOKIE, SHORT_BODY_BYTES, DbSession, DeskDep, Now, PathId,
+                                    SettingsDep, client_address, end_reads, in_session)
+from expert_match.http.tickets import accept_offer, checked_plan, logged_read, write_filing
 from expert_match.matching.text import fold_key
 from expert_match.orgs.locations import admin_units
 from expert_match.orgs.models import Role
@@ -229,39 +230,60 @@ class TicketPages(Controller):
                     categories=CATEGORIES, priorities=[p.value for p in Priority], wards=wards(), preview=preview,
                     orgs=orgs)
 
-    @post("/tickets/new", sync_to_thread=True, status_code=200)
-    def file_ticket(self, request: Request[Any, Any, Any], db_session: DbSession, desk: DeskDep, now: Now,
-                    settings: SettingsDep, visitor: VisitorDep, data: Form) -> Response[Any]:
+    @post("/tickets/new", status_code=200, opt={DEFERRED_WRITE: True})
+    async def file_ticket(self, request: Request[Any, Any, Any], db_session: DbSession, desk: DeskDep, now: Now,
+                          settings: SettingsDep, visitor: VisitorDep, data: Form) -> Response[Any]:
         caller = visitor.signed_in
         visitor.check_csrf(data)
         values = {name: str(data.get(name, "")) for name in TICKET_FIELDS}
-        try:
-            problem = form_struct(data, TicketCreate, checkboxes=("onsite",), fields=TICKET_FIELDS)
-            if data.get("confirmed") != "yes":
-                # First submit: show possible duplicates and similar solved problems, file on confirm.
-                found = service.preview(db_session, desk, caller, problem, now)
-                return self._form(db_session, visitor, values, {}, preview=found)
-            address = client_address(request)
-            auth_service.check_filing_rate(db_session, caller.user_id, address, now, settings)
-            filed = service.file_ticket(db_session, desk, caller, problem, now)
-            auth_service.record_filing(db_session, caller.user_id, address, now, settings)
-        except FormErrors as exc:
-            return self._form(db_session, visitor, values, exc.errors, status_code=422)
-        except DomainError as exc:
-            if exc.field in TICKET_FIELDS or exc.field == "district":
-                return self._form(db_session, visitor, values, domain_errors(exc, "title").errors, status_code=422)
-            raise
+        address = client_address(request)
+
+        def check() -> tuple[TicketCreate, service.FilingPlan] | Response[str]:
+            # In the read session: the form's errors and the first submit's preview (possible
+            # duplicates, similar solved problems) are pages; a confirmed problem is planned here
+            # and written afterwards, as the API files.
+            try:
+                problem = form_struct(data, TicketCreate, checkboxes=("onsite",), fields=TICKET_FIELDS)
+                if data.get("confirmed") != "yes":
+                    found = service.preview(db_session, desk, caller, problem, now)
+                    return self._form(db_session, visitor, values, {}, preview=found)
+                planned = checked_plan(db_session, desk, caller, problem, now, settings, address)
+            except FormErrors as exc:
+                return self._form(db_session, visitor, values, exc.errors, status_code=422)
+            except DomainError as exc:
+                if exc.field in TICKET_FIELDS or exc.field == "district":
+                    return self._form(db_session, visitor, values, domain_errors(exc, "title").errors,
+                                      status_code=422)
+                raise
+            end_reads(db_session)  # hand the connection back before taking the writer
+            return problem, planned
+
+        checked = await in_session(db_session, check)
+        if isinstance(checked, Response):
+            return checked
+        problem, planned = checked
+        filed = await write_filing(request, desk, caller, problem, now, settings, planned, address)
         return Redirect(f"/tickets/{filed.ticket.id}", status_code=303)
 
-    @get("/tickets/{ticket_id:int}", sync_to_thread=True, opt={"logged_read": True})
-    def read(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep,
-             ticket_id: PathId) -> Response[str]:
-        return self._ticket(db_session, desk, now, visitor, ticket_id, {})
+    @get("/tickets/{ticket_id:int}", opt={DEFERRED_WRITE: True})
+    async def read(self, request: Request[Any, Any, Any], db_session: DbSession, desk: DeskDep, now: Now,
+                   visitor: VisitorDep, ticket_id: PathId) -> Response[str]:
+        # Read and rendered in the read session; a coordinator's or admin's read is logged after.
+        caller = visitor.signed_in
+        return await logged_read(
+            request, db_session, caller, ticket_id, now, channel="web",
+            build=lambda: self._page(db_session, desk, now, visitor,
+                                     service.get_ticket(db_session, caller, ticket_id), {}))
 
     def _ticket(self, session: Session, desk: Desk, now: datetime, visitor: Visitor, ticket_id: int,
                 errors: dict[str, str], status_code: int = 200) -> Response[str]:
+        """The ticket page again after a form on it failed, read (and logged) in the writer session."""
+        ticket = service.read_ticket(session, visitor.signed_in, ticket_id, now, "web")
+        return self._page(session, desk, now, visitor, ticket, errors, status_code)
+
+    def _page(self, session: Session, desk: Desk, now: datetime, visitor: Visitor, ticket: Ticket,
+              errors: dict[str, str], status_code: int = 200) -> Response[str]:
         caller = visitor.signed_in
-        ticket = service.read_ticket(session, caller, ticket_id, now, "web")
         view = ticket_view(session, desk, visitor, [ticket], now)[0]
         events = thread.events(session, caller, ticket.id)
         candidates = service.latest_candidates(session, ticket) if caller.is_staff else []
@@ -315,13 +337,13 @@ class ExpertPages(Controller):
                                            Window(limit=100, offset=0, sort="-updated_at"))
         return show(visitor, "inbox.html", offers=pending, rows=ticket_view(db_session, desk, visitor, mine, now))
 
-    @post("/offers/{offer_id:int}/accept", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES)
-    def accept(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep, offer_id: PathId,
-               data: Form) -> Redirect:
+    @post("/offers/{offer_id:int}/accept", request_max_body_size=SHORT_BODY_BYTES, opt={DEFERRED_WRITE: True})
+    async def accept(self, request: Request[Any, Any, Any], db_session: DbSession, desk: DeskDep, now: Now,
+                     visitor: VisitorDep, offer_id: PathId, data: Form) -> Redirect:
         caller = visitor.signed_in
         visitor.check_csrf(data)
-        ticket = offers.accept(db_session, desk, caller, offer_id, now)
-        return Redirect(f"/tickets/{ticket.id}", status_code=303)
+        ticket_id = await accept_offer(request, db_session, desk, caller, offer_id, now)
+        return Redirect(f"/tickets/{ticket_id}", status_code=303)
 
     @post("/offers/{offer_id:int}/decline", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES)
     def decline(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep, offer_id: PathId,

@@ -38,6 +38,22 @@ def test_every_message_has_a_vietnamese_translation() -> None:
         catalog = read_po(handle, locale="vi")
     messages = {m for _f, _l, m, _c, _x in extract_from_dir(
         TEMPLATES, [("**.html", "jinja2")], {"**.html": {"extensions": "jinja2.ext.i18n"}})}
-    untranslated = sorted(m for m in messages if not (catalog.get(m) and catalog.get(m).string))
+    # Names of codes live in Python (web/labels.py), marked with ``N_``.
+    coded = {m for _f, _l, m, _c, _x in extract_from_dir(TEMPLATES.parent, [("*.py", "python")])}
+    assert "Finding an expert" in coded and "E-government and public services" in coded
+    untranslated = sorted(m for m in messages | coded if not (catalog.get(m) and catalog.get(m).string))
     assert untranslated == []
     assert len(messages) > 100
+
+
+def test_names_of_codes_are_translated_once_per_language_and_escaped() -> None:
+    from expert_match.web.labels import LABELS
+    from expert_match.web.render import environment
+
+    vi, en = environment("vi").globals["labels"], environment("en").globals["labels"]
+    assert set(vi) == set(en) == set(LABELS)
+    assert en["status"]["matching"] == "Finding an expert" and vi["status"]["matching"] == "Đang tìm chuyên gia"
+    assert all(vi[group][code] != name for group, names in LABELS.items() for code, name in names.items())
+    macros = environment("vi").from_string('{% from "_labels.html" import status, kind, category %}'
+                                           '{{ status("matching") }}|{{ kind("post_advice") }}|{{ category("x<y") }}')
+    assert macros.render() == '<span class="badge status-matching">Đang tìm chuyên gia</span>|Tư vấn|x&lt;y'

@@ -27,7 +27,11 @@ def sees_internal(caller: Caller, ticket: Ticket) -> bool:
 
 
 def events(session: Session, caller: Caller, ticket_id: int) -> list[TicketEvent]:
-    ticket = get_ticket(session, caller, ticket_id)
+    return events_of(session, caller, get_ticket(session, caller, ticket_id))
+
+
+def events_of(session: Session, caller: Caller, ticket: Ticket) -> list[TicketEvent]:
+    """``events`` of a ticket the caller was shown already (``get_ticket``)."""
     return TicketRepository(session).events(ticket.id, include_internal=sees_internal(caller, ticket))
 
 

@@ -285,7 +285,7 @@ class TicketPages(Controller):
               errors: dict[str, str], status_code: int = 200) -> Response[str]:
         caller = visitor.signed_in
         view = ticket_view(session, desk, visitor, [ticket], now)[0]
-        events = thread.events(session, caller, ticket.id)
+        events = thread.events_of(session, caller, ticket)
         candidates = service.latest_candidates(session, ticket) if caller.is_staff else []
         return show(visitor, "ticket.html", status_code=status_code, row=view, events=events, errors=errors,
                     candidates=candidates)

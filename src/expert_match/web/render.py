@@ -11,6 +11,7 @@ from litestar.datastructures import Cookie
 from litestar.enums import MediaType
 
 from expert_match.web.i18n import LANGUAGES, local_datetime, number, translations
+from expert_match.web.labels import labels
 
 
 @cache
@@ -28,6 +29,7 @@ def environment(language: str) -> Environment:
     env.filters["when"] = lambda value, fmt="short": local_datetime(value, language, fmt)
     env.filters["num"] = lambda value, digits=1: number(value, language, digits)
     env.globals["language"] = language
+    env.globals["labels"] = labels(translations(language).gettext)
     env.globals["languages"] = LANGUAGES
     return env
 

@@ -77,6 +77,23 @@ def test_filing_is_limited_per_account_and_per_address_whatever_the_headers_say(
     assert client.post("/api/v1/tickets", json=SIGNATURE, headers=colleague).status_code == 201
 
 
+def test_the_web_form_counts_against_the_same_filing_limit(limited: Network, database) -> None:
+    from tests.web.helpers import REQUESTER, set_password, sign_in
+    from tests.web.test_pages import PROBLEM
+
+    client = limited.client
+    for i in range(2):
+        assert client.post("/api/v1/tickets", json={**SIGNATURE, "title": f"Lỗi ký số lần {i}"},
+                           headers=limited.requester).status_code == 201
+    set_password(database, REQUESTER)
+    form = {**PROBLEM, "csrf_token": sign_in(client, REQUESTER), "confirmed": "yes"}
+    assert client.post("/tickets/new", data=form, follow_redirects=False).status_code == 303  # the third
+    refused = client.post("/tickets/new", data={**form, "title": "Lần thứ tư"}, follow_redirects=False)
+    assert refused.status_code == 429 and "Lần thứ tư" not in refused.text
+    mine = client.get("/api/v1/tickets", headers=limited.requester).json()
+    assert mine["total"] == 3 and "Lần thứ tư" not in {t["title"] for t in mine["items"]}
+
+
 def test_a_forged_forwarded_for_does_not_reset_the_login_limit(anon_client, settings) -> None:
     for i in range(settings.login_failures_per_address):
         response = anon_client.post("/api/v1/auth/login", json={"email": f"u{i}@danang.example", "password": "x" * 12},

@@ -10,7 +10,7 @@ from importlib import resources
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from expert_match.tickets.calendar import BusinessCalendar
 from expert_match.tickets.models import Ticket
@@ -188,3 +188,42 @@ def test_every_change_moves_the_instants(network, clock, database):
     # Advice given: only resolution (15 h) is left, two working days away.
     assert advised.alert_breach == CAL.add(local_time(2026, 11, 23, 8, 0), timedelta(hours=15)) + TICK
     assert advised.alert_breach > local_time(2026, 11, 24, 17, 0)
+
+
+def test_a_move_writes_its_ticket_once_with_the_alerts_of_its_new_history(network, clock, database):
+    """The alerts are computed before the flush, from the history read before the move plus the
+    new event: one UPDATE of the ticket a move, one version, and the same instants the event
+    log gives afterwards."""
+    client = network.client
+    clock.current = local_time(2026, 11, 23, 8, 0)
+    filed = client.post("/api/v1/tickets", json={**SIGNATURE, "priority": "high"}, headers=network.requester).json()
+    ticket_id = filed["ticket"]["id"]
+    offer = client.get(f"/api/v1/tickets/{ticket_id}/offers", headers=network.admin).json()[0]
+    expert = network.as_expert(offer["expert_id"])
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.split()).upper())
+
+    moves = [("post", f"/api/v1/offers/{offer['id']}/accept", None),
+             ("post", f"/api/v1/tickets/{ticket_id}/posts", {"kind": "advice", "body": "Cài lại driver USB token."}),
+             ("post", f"/api/v1/tickets/{ticket_id}/resolve", {"summary": "Đã cài lại driver."})]
+    version = filed["ticket"]["version"]
+    for minutes, (method, path, body) in enumerate(moves, start=1):
+        clock.current = local_time(2026, 11, 23, 8, 10 * minutes)
+        event.listen(database.engine, "before_cursor_execute", record)
+        try:
+            answer = client.request(method.upper(), path, json=body, headers=expert)
+        finally:
+            event.remove(database.engine, "before_cursor_execute", record)
+        assert answer.status_code in (200, 201), answer.text
+        assert sum(s.startswith("UPDATE TICKETS ") for s in statements) == 1, path
+        statements.clear()
+        ticket = client.get(f"/api/v1/tickets/{ticket_id}", headers=network.admin).json()
+        assert ticket["version"] == version + 1
+        version = ticket["version"]
+        with database.reader() as session:
+            stored = session.get(Ticket, ticket_id)
+            expected = alerts(history(session, [stored])[ticket_id], Priority(stored.priority), CAL)
+            assert Alerts(stored.alert_at_risk, stored.alert_breach) == expected
+    assert ticket["status"] == "resolved"

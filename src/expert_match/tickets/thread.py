@@ -58,9 +58,9 @@ def _post(session: Session, desk: Desk, caller: Caller, ticket_id: int, data: Po
 
 def resolve(session: Session, desk: Desk, caller: Caller, ticket_id: int, summary: str, now: datetime) -> Ticket:
     ticket = get_ticket(session, caller, ticket_id)
+    ticket.resolution_summary = summary  # written with the move (a refused move writes nothing)
     apply(session, ticket, TicketAction.RESOLVE, actors_of(caller, ticket), now, calendar=desk.calendar,
           user_id=caller.user_id, body=summary)
-    ticket.resolution_summary = summary
     return ticket
 
 

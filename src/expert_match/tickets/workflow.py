@@ -59,11 +59,17 @@ def apply(session: Session, ticket: Ticket, action: TicketAction, actors: set[Ac
           calendar: BusinessCalendar, user_id: int | None = None, body: str | None = None, internal: bool = False,
           data: dict[str, Any] | None = None) -> TicketEvent:
     """Take ``action`` on ``ticket``: the new status and the event that records it, flushed together,
-    and the ticket's alert instants for the queues (``refresh_alerts``) computed on ``calendar``."""
+    and the ticket's alert instants for the queues (``refresh_alerts``) computed on ``calendar``.
+
+    The alerts come from the history read before the move plus the new event, so the ticket is
+    written once. Computed after the flush, they changed the ticket again, and the next query's
+    autoflush wrote it a second time (a fifth of accepting an offer's CPU, and two versions a move)."""
+    with session.no_autoflush:  # the caller's pending changes go in the one flush below
+        before = TicketRepository(session).status_changes([ticket.id])[ticket.id]
     event = move(ticket, action, actors, now, user_id=user_id, body=body, internal=internal, data=data)
+    refresh_alerts(session, ticket, calendar, _history_of(ticket, [*before, (event.at, event.kind, event.to_status)]))
     TicketRepository(session).add_event(event)
     flush_or_conflict(session, "the ticket was changed by someone else; reload it and try again")
-    refresh_alerts(session, ticket, calendar)
     notify(session, ticket, event, now)
     return event
 

@@ -133,3 +133,24 @@ def test_control_naive_accept_assigns_twice(database):
             outcomes.append(sorted(pool.map(lambda p: naive_accept(database, p[0], p[1], checked),
                                             zip(callers, offer_ids))))
     assert outcomes.count(["won", "won"]) == 20  # two 2xx answers for one ticket, every time
+
+
+def test_the_offers_a_session_holds_show_what_the_settling_updates_wrote(database):
+    """``settle_offer`` and ``withdraw_pending`` update the table directly: offers already loaded
+    in the session must not keep their old answer (a stale PENDING would offer a decided ticket)."""
+    from expert_match.tickets.repository import TicketRepository
+
+    org_id, callers = seed(database)
+    first, second = new_ticket(database, org_id, callers)
+    with database.writer() as session:
+        repo = TicketRepository(session)
+        held = [session.get(Offer, first), session.get(Offer, second)]
+        assert [o.state for o in held] == [OfferState.PENDING, OfferState.PENDING]
+        assert repo.settle_offer(first, OfferState.ACCEPTED, NOW) is True
+        assert held[0].state == OfferState.ACCEPTED and held[0].responded_at == NOW
+        assert held[1].state == OfferState.PENDING  # not touched: still the value loaded
+        assert repo.settle_offer(first, OfferState.DECLINED, NOW) is False  # answered already
+        assert repo.withdraw_pending(held[1].ticket_id, NOW) == 1
+        assert [o.state for o in held] == [OfferState.ACCEPTED, OfferState.WITHDRAWN]
+        assert repo.load_of(callers[0].expert_id) == 0  # the ticket itself was not assigned here
+        session.commit()

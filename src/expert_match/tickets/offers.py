@@ -121,19 +121,19 @@ def send_round(session: Session, desk: Desk, ticket: Ticket, now: datetime, *, a
     return len(ranked.matches)
 
 
-def _own_offer(session: Session, caller: Caller, offer_id: int) -> Offer:
-    """The caller's offer, read after locking its ticket.
+def _own_offer(session: Session, caller: Caller, offer_id: int) -> tuple[Offer, Ticket]:
+    """The caller's offer and its ticket, read after locking the ticket.
 
     Everything that answers an offer locks the ticket row first, so concurrent answers on one
     ticket queue up instead of each locking an offer the other needs (a deadlock on PostgreSQL,
-    found by the double-accept test), and each sees the other's committed result."""
+    found by the double-accept test), and each sees the other's committed result. Whose offer it
+    is comes first, from one column: the offer's row is read once, after the lock."""
     repo = TicketRepository(session)
-    offer = repo.offer(offer_id)
-    if offer is None or caller.expert_id is None or offer.expert_id != caller.expert_id:
+    ticket_id = repo.ticket_of_offer(offer_id, caller.expert_id) if caller.expert_id is not None else None
+    ticket = repo.lock(ticket_id, skip_locked=False) if ticket_id is not None else None
+    if ticket is None:
         raise NotFound(f"offer {offer_id} not found")
-    repo.lock(offer.ticket_id, skip_locked=False)
-    session.refresh(offer)
-    return offer
+    return repo.fresh_offer(offer_id), ticket
 
 
 def _settle(session: Session, offer: Offer, state: OfferState, now: datetime, reason: str | None = None) -> None:
@@ -153,8 +153,7 @@ def _current_state(session: Session, offer: Offer) -> str:
 
 def accept(session: Session, desk: Desk, caller: Caller, offer_id: int, now: datetime) -> Ticket:
     """The first acceptance wins; every other pending offer on the ticket is withdrawn."""
-    offer = _own_offer(session, caller, offer_id)
-    ticket = offer.ticket
+    offer, ticket = _own_offer(session, caller, offer_id)
     if offer.state == OfferState.PENDING and offer.expires_at <= now:
         raise Conflict("the offer has expired", field="offer")
     # Two columns, not the whole profile with its skills and leave: this runs under the writer.
@@ -175,9 +174,8 @@ def accept(session: Session, desk: Desk, caller: Caller, offer_id: int, now: dat
 
 
 def decline(session: Session, desk: Desk, caller: Caller, offer_id: int, reason: str | None, now: datetime) -> Offer:
-    offer = _own_offer(session, caller, offer_id)
+    offer, ticket = _own_offer(session, caller, offer_id)
     _settle(session, offer, OfferState.DECLINED, now, reason)
-    ticket = offer.ticket
     record(session, ticket, "decline_offer", Actor.OFFERED_EXPERT, now, user_id=caller.user_id,
            data={"offer_id": offer.id, "expert_id": offer.expert_id, "reason": reason})
     _next_round_if_idle(session, desk, ticket, now)

@@ -368,9 +368,14 @@ class TicketRepository:
         if rows:
             _ADD_OFFERS.write_many(connection_of(self.session), [{**_NO_ANSWER, **row} for row in rows])
 
-    def offer(self, offer_id: int) -> Offer | None:
-        return self.session.scalars(select(Offer).options(joinedload(Offer.ticket)).where(Offer.id == offer_id)
-                                    ).one_or_none()
+    def ticket_of_offer(self, offer_id: int, expert_id: int) -> int | None:
+        """The ticket of ``expert_id``'s offer ``offer_id``; None for no such offer of theirs."""
+        rows = _TICKET_OF_OFFER.all(connection_of(self.session), {"offer_id": offer_id, "expert_id": expert_id})
+        return rows[0][0] if rows else None
+
+    def fresh_offer(self, offer_id: int) -> Offer:
+        """The offer as now stored, even if this session holds it already."""
+        return self.session.get_one(Offer, offer_id, populate_existing=True)
 
     def offers_of_ticket(self, ticket_id: int) -> list[Offer]:
         query = select(Offer).options(joinedload(Offer.expert)).where(Offer.ticket_id == ticket_id)
@@ -567,6 +572,8 @@ _LOADS = Prepared(select(_tickets.assigned_expert_id, func.count())
 # built once (as ORM statements they were about a fifth of an acceptance's CPU).
 _LOAD_OF = Prepared(select(func.count()).select_from(Ticket.__table__)
                     .where(_tickets.status.in_(WORKING_STATES), _tickets.assigned_expert_id == bindparam("expert_id")))
+_TICKET_OF_OFFER = Prepared(select(_offers.ticket_id).where(_offers.id == bindparam("offer_id"),
+                                                            _offers.expert_id == bindparam("expert_id")))
 _SETTLE_OFFER = Prepared(update(Offer.__table__)
                          .where(_offers.id == bindparam("offer_id"), _offers.state == OfferState.PENDING)
                          .values(state=bindparam("new_state"), responded_at=bindparam("at"), reason=bindparam("why")))

@@ -17,9 +17,17 @@ from expert_match.experts import repository as expert_repository
 from expert_match.orgs import repository as org_repository
 from expert_match.tickets import repository as ticket_repository
 from expert_match.tickets.models import TicketEvent
-from expert_match.tickets.states import TicketStatus
+from expert_match.tickets.states import OPEN_STATES, TicketStatus
+from expert_match.timeutil import CITY_TIME
 
 from tests.tickets.test_ticket_api import file
+
+
+def session_datetime(value) -> datetime:
+    """A datetime column read with ``text()`` (SQLite gives its stored string)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def statements(database, network) -> list[tuple[str, Prepared, dict]]:
@@ -30,6 +38,11 @@ def statements(database, network) -> list[tuple[str, Prepared, dict]]:
         experts = list(session.scalars(text("SELECT id FROM expert_profiles ORDER BY id")))
         users = list(session.scalars(text("SELECT user_id FROM expert_profiles ORDER BY id")))
     since = datetime(2020, 1, 1, tzinfo=UTC)
+    with database.reader() as session:
+        basis, breached, district = session.execute(
+            text("SELECT alert_basis, alert_breach, district_code FROM tickets ORDER BY id")).first()
+    # The first ticket's breach instant exactly, as stored: ``<=`` must find it.
+    breached = session_datetime(breached)
     return [
         ("token holder", auth_repository._TOKEN_HOLDER, {"hashed": token}),
         ("login events", auth_repository._EVENTS_SINCE, {"keys": ["a", "b"], "since": since}),
@@ -49,6 +62,21 @@ def statements(database, network) -> list[tuple[str, Prepared, dict]]:
         *[(f"view {scope}", ticket_repository._ticket_view(*scope), {"ticket_id": ids[0], "org_id": network.org_id,
                                                                        "expert_id": experts[0]})
           for scope in [(True, False, False), (False, True, False), (False, False, True)]],
+        ("ticket views", ticket_repository._TICKET_VIEWS, {"ids": ids}),
+        ("open counts", ticket_repository._OPEN_COUNTS, {"statuses": list(OPEN_STATES)}),
+        ("open briefs", ticket_repository._open_briefs(False, False, False), {"statuses": list(OPEN_STATES)}),
+        ("stale briefs", ticket_repository._open_briefs(True, False, True),
+         {"statuses": list(OPEN_STATES), "district": district, "basis": "none"}),
+        # A datetime bound beside an expanding list, given in Da Nang's time: processed (to UTC)
+        # as SQLAlchemy processes it. Unprocessed, SQLite compared the local time's text.
+        *[(f"queue {alert} {name} {part}", ticket_repository._queue_section(False, False, alert, "priority")[part],
+           {"statuses": list(OPEN_STATES), "basis": basis, "now": at.astimezone(CITY_TIME), "limit": 10})
+          for alert in ("breached", "at_risk")
+          for name, at in [("at breach", breached), ("an hour before", breached - timedelta(hours=1))]
+          for part in (0, 1)],
+        ("busy experts", ticket_repository._BUSY_EXPERTS, {}),
+        ("idle experts", ticket_repository._idle_experts(True), {"limit": 3}),
+        ("experts without capacity", ticket_repository._FULL_IDLE_EXPERTS, {}),
     ]
 
 
@@ -68,7 +96,8 @@ def test_prepared_statements_answer_what_sqlalchemy_answers(network, database):
             if not expected:
                 empty.add(name)
     # The other statements found rows: the comparison is not of empty lists.
-    assert empty == {"login events", "nobody active", "none recent", "resolved among", "view (False, False, True)"}
+    assert empty == {"login events", "nobody active", "none recent", "resolved among", "view (False, False, True)",
+                     "experts without capacity", "queue at_risk at breach 1"}
     # Time zones and enums come back as SQLAlchemy gives them.
     # A view: the ticket's row, then its history (an event's id, time, kind and new status).
     with database.reader() as session:

@@ -101,10 +101,14 @@ def ticket_read(session: Session, desk: Desk, caller: Caller, ticket: Ticket, no
 def viewed_read(session: Session, desk: Desk, caller: Caller, ticket_id: int, now: datetime) -> TicketRead:
     """The answer of a ticket read, from ``service.view_ticket`` (Core statements for the ticket
     with its org and for its history, without the ORM's loading)."""
-    view = service.view_ticket(session, caller, ticket_id)
-    actions = service.caller_actions(session, caller, [view])[view.id]
-    return _ticket_read(desk, view, OrgBrief(id=view.org_id, name=view.org_name), workflow.view_history(view),
-                        actions, now)
+    return view_reads(session, desk, caller, [service.view_ticket(session, caller, ticket_id)], now)[0]
+
+
+def view_reads(session: Session, desk: Desk, caller: Caller, views: list[TicketView], now: datetime) -> list[TicketRead]:
+    """``ticket_reads`` for tickets read as views, which bring their orgs' names and histories."""
+    actions = service.caller_actions(session, caller, views)
+    return [_ticket_read(desk, v, OrgBrief(id=v.org_id, name=v.org_name), workflow.view_history(v), actions[v.id], now)
+            for v in views]
 
 
 def similar_read(ticket: Ticket, score: float) -> SimilarTicket:
@@ -330,7 +334,7 @@ class CoordinationController(Controller):
         # text and every expert's load made a multi-megabyte answer that took seconds to build.
         # A ticket in two sections (new and at risk) is read once.
         briefs = {b.id: b for section in found.sections.values() for b in section.briefs}
-        reads = {t.id: t for t in ticket_reads(db_session, desk, staff, queues.shown(db_session, list(briefs.values())), now)}
+        reads = {t.id: t for t in view_reads(db_session, desk, staff, queues.shown(db_session, list(briefs.values())), now)}
         shown = {name: [reads[b.id] for b in section.briefs if b.id in reads] for name, section in found.sections.items()}
         return QueuesRead(**shown, totals={name: section.total for name, section in found.sections.items()},
                           by_district=found.by_district, by_category=found.by_category,

@@ -97,7 +97,9 @@ class Prepared:
         values = {**compiled.defaults, **params}
         if compiled.expanding:
             state = compiled.compiler.construct_expanded_state(values)
-            processors = state.processors
+            # The expanded state holds the processors of the expanded lists only; a datetime bound
+            # beside one went to the driver unprocessed (on SQLite, a local time as it was given).
+            processors = {**compiled.binds, **state.processors}
             if compiled.positional is not None:
                 return state.statement, tuple(_processed(processors.get(name), state.parameters[name])
                                               for name in state.positiontup or ())

@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 
 from expert_match.experts.repository import ExpertRepository
 from expert_match.tickets.desk import Desk
-from expert_match.tickets.models import Ticket
 from expert_match.tickets.repository import (PRIORITY_RANK, QueueFilter, Scope, TicketBrief, TicketFilter,
-                                             TicketRepository)
+                                             TicketRepository, TicketView)
 from expert_match.tickets.service import targets_of
 from expert_match.tickets.sla import Alerts, Priority, TargetName, TargetState, alert_basis, queue_state
 from expert_match.tickets.states import OPEN_STATES, TicketStatus
@@ -107,9 +106,10 @@ def alert_states(session: Session, desk: Desk, briefs: list[TicketBrief], now: d
     return {b.id: states[b.id] if b.id in states else Alerts(b.alert_at_risk, b.alert_breach).state(now) for b in briefs}
 
 
-def shown(session: Session, briefs: list[TicketBrief]) -> list[Ticket]:
-    """The tickets behind the briefs a page lists, with their orgs, in the same order."""
-    return TicketRepository(session).with_orgs([b.id for b in briefs])
+def shown(session: Session, briefs: list[TicketBrief]) -> list[TicketView]:
+    """The tickets behind the briefs a page lists, with their orgs' names and their histories,
+    in the same order."""
+    return TicketRepository(session).views([b.id for b in briefs])
 
 
 def expert_loads(session: Session, limit: int | None = None) -> list[Load]:

@@ -6,7 +6,7 @@ API's input Struct and shown again with the error next to its field. No GET chan
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -35,9 +35,9 @@ from expert_match.orgs.service import district_code, list_orgs, org_filter
 from expert_match.tickets import offers, queues, service, thread, workflow
 from expert_match.tickets.desk import Desk
 from expert_match.tickets.models import OfferState, Ticket
-from expert_match.tickets.repository import QueueFilter, TicketFilter, TicketRepository
+from expert_match.tickets.repository import QueueFilter, TicketFilter, TicketRepository, TicketView
 from expert_match.tickets.schemas import FeedbackCreate, PostCreate, TicketCreate
-from expert_match.tickets.sla import Priority
+from expert_match.tickets.sla import History, Priority
 from expert_match.tickets.states import TicketStatus
 from expert_match.web.forms import FormErrors, domain_errors, form_struct
 from expert_match.web.i18n import LANGUAGES
@@ -183,8 +183,17 @@ class SignInPages(Controller):
 
 
 def ticket_view(session: Session, desk: Desk, visitor: Visitor, tickets: list[Ticket], now: datetime) -> list[dict]:
+    return _rows(session, desk, visitor, tickets, workflow.history(session, tickets), now)
+
+
+def desk_rows(session: Session, desk: Desk, visitor: Visitor, views: list[TicketView], now: datetime) -> list[dict]:
+    """``ticket_view`` for tickets read as views (``queues.shown``), which bring their histories."""
+    return _rows(session, desk, visitor, views, {v.id: workflow.view_history(v) for v in views}, now)
+
+
+def _rows(session: Session, desk: Desk, visitor: Visitor, tickets: Sequence[Ticket | TicketView],
+          past: dict[int, History], now: datetime) -> list[dict]:
     caller = visitor.signed_in
-    past = workflow.history(session, tickets)
     actions = service.caller_actions(session, caller, tickets)
     units = admin_units()
     return [{"ticket": t, "targets": service.targets_of(desk, t, past[t.id], now),
@@ -369,7 +378,7 @@ class DeskPages(Controller):
         # A section shows its first DESK_ROWS tickets and says how many there are in all.
         found = queues.queues(db_session, desk, now, limit=DESK_ROWS, loads_limit=30,
                               chosen=QueueFilter(district_code=code, category=wanted, order=order))
-        sections = [(name, ticket_view(db_session, desk, visitor, queues.shown(db_session, section.briefs), now),
+        sections = [(name, desk_rows(db_session, desk, visitor, queues.shown(db_session, section.briefs), now),
                      section.total) for name, section in found.sections.items()]
         return show(visitor, "desk.html", sections=sections, by_district=found.by_district,
                     by_category=found.by_category, loads=found.loads,

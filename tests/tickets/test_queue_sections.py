@@ -156,3 +156,15 @@ def test_the_queues_read_open_tickets_from_their_covering_index(varied, network,
     assert len(plans) >= 6  # open briefs, two counts and two lists per alert section, the tallies...
     for statement, lines in plans.items():
         assert lines and all("COVERING INDEX" in line for line in lines), (statement, lines)
+
+
+def test_the_api_queue_shows_each_ticket_as_reading_it_shows_it(varied, network, clock):
+    """The queue reads the tickets it shows as views, in two statements for the page: each must
+    equal what ``GET /api/v1/tickets/{id}`` answers the same coordinator at the same instant."""
+    client = network.client
+    clock.current = FILED + timedelta(hours=9)
+    answer = client.get("/api/v1/queues", params={"limit": 3}, headers=network.admin).json()
+    shown = [t for name in ("unassigned", "needs_attention", "at_risk", "breached") for t in answer[name]]
+    assert len({t["id"] for t in shown}) >= 6  # every section has tickets, cut at 3
+    for ticket in shown:
+        assert ticket == client.get(f"/api/v1/tickets/{ticket['id']}", headers=network.admin).json()

@@ -130,11 +130,12 @@ def test_experts_without_capacity_are_found_through_their_index(varied, network,
     assert "ix_expert_profiles_active (active=?)" not in plan
 
 
-def test_the_queues_read_open_tickets_from_their_covering_index(varied, network, database):
+def test_the_queues_loads_and_auto_close_read_tickets_from_covering_indexes(varied, network, database):
     """Never from the tickets' rows: the columns the queues need come after the long text, and
     reading them there walked each row's overflow pages (2.4-2.8 ms a statement at 1,200 open
-    tickets on SQLite). Every statement of a queue page that reads tickets is planned on an
-    index holding all it needs."""
+    tickets on SQLite). Every statement of a queue page that reads tickets, the experts' loads
+    every filing reads and the scheduler's auto-close candidates are planned on an index holding
+    all they need."""
     statements: list[tuple[str, object]] = []
 
     def record(_conn, _cursor, statement, parameters, *_args):
@@ -146,6 +147,8 @@ def test_the_queues_read_open_tickets_from_their_covering_index(varied, network,
         try:
             queues(session, desk, FILED + timedelta(hours=9), loads_limit=5,
                    chosen=QueueFilter(district_code="490101", order="priority"))
+            TicketRepository(session).loads()
+            TicketRepository(session).resolved_quietly_before(FILED, 10)
         finally:
             event.remove(database.engine, "before_cursor_execute", record)
         if database.dialect != "sqlite":
@@ -153,7 +156,7 @@ def test_the_queues_read_open_tickets_from_their_covering_index(varied, network,
         plans = {statement: [row[-1] for row in session.connection().exec_driver_sql(
             "EXPLAIN QUERY PLAN " + statement, parameters) if " tickets " in f"{row[-1]} "]
             for statement, parameters in statements if "FROM tickets" in statement}
-    assert len(plans) >= 6  # open briefs, two counts and two lists per alert section, the tallies...
+    assert len(plans) >= 8  # open briefs, two counts and two lists per alert section, the tallies...
     for statement, lines in plans.items():
         assert lines and all("COVERING INDEX" in line for line in lines), (statement, lines)
 

@@ -29,9 +29,11 @@ class Ticket(TimestampedMixin, Base):
     __table_args__ = (
         Index("ix_tickets_status_created_at", "status", "created_at"),
         Index("ix_tickets_assigned_expert_id_status", "assigned_expert_id", "status"),
-        # Every column the coordinators' queues read, so they never read the long rows (0008).
+        # Every column the coordinators' queues and the experts' loads read, so they never read
+        # the long rows (0008).
         Index("ix_tickets_queue", "status", "alert_basis", "alert_breach", "alert_at_risk", "priority",
-              "district_code", "category", "created_at", "id"),
+              "district_code", "category", "created_at", "assigned_expert_id", "id"),
+        Index("ix_tickets_status_resolved_at", "status", "resolved_at"),  # auto-close candidates
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -171,3 +171,25 @@ def test_the_api_queue_shows_each_ticket_as_reading_it_shows_it(varied, network,
     assert len({t["id"] for t in shown}) >= 6  # every section has tickets, cut at 3
     for ticket in shown:
         assert ticket == client.get(f"/api/v1/tickets/{ticket['id']}", headers=network.admin).json()
+
+
+@pytest.mark.parametrize("who", ["admin", "requester"])
+def test_each_listed_ticket_is_what_reading_it_shows(varied, network, clock, who):
+    """The list reads a page's ids and then the tickets as views, like the queue: each item must
+    equal the ticket's own read, for staff and for a requester (their org's tickets only)."""
+    client, headers = network.client, getattr(network, who)
+    clock.current = FILED + timedelta(hours=9)
+    page = client.get("/api/v1/tickets", params={"limit": 5, "offset": 2, "sort": "-created_at"}, headers=headers).json()
+    assert page["total"] == 12 and len(page["items"]) == 5
+    for ticket in page["items"]:
+        assert ticket == client.get(f"/api/v1/tickets/{ticket['id']}", headers=headers).json()
+
+
+def test_the_list_sorts_priority_by_urgency(varied, network):
+    """Not by the stored text, which put "high" before "low" and "urgent" last."""
+    client = network.client
+    for sort, expected in [("-priority", ["urgent", "high", "normal", "low"]), ("priority", ["low", "normal", "high", "urgent"])]:
+        items = client.get("/api/v1/tickets", params={"sort": sort}, headers=network.admin).json()["items"]
+        assert [t["priority"] for t in items] == [p for p in expected for _ in range(3)]
+        # Ties by id, ascending.
+        assert all(a["id"] < b["id"] for a, b in zip(items, items[1:]) if a["priority"] == b["priority"])

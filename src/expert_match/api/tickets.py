@@ -173,7 +173,8 @@ class TicketController(Controller):
         org_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1)] = None,
         expert_id: Annotated[int | None, QueryParameter(ge=1, le=2**31 - 1, description="Assigned expert")] = None,
         q: SearchText = None,
-        sort: Annotated[TicketSort, QueryParameter()] = "-created_at",
+        sort: Annotated[TicketSort, QueryParameter(description="A column, descending with '-'; priority runs "
+                                                               "from low to urgent")] = "-created_at",
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> TicketPage:
@@ -181,7 +182,7 @@ class TicketController(Controller):
                                district_code=district_code(district), org_id=org_id, assigned_expert_id=expert_id,
                                query=fold_key(q) if q else None)
         tickets, total = service.list_tickets(db_session, caller, filters, Window(limit=limit, offset=offset, sort=sort))
-        return TicketPage(items=ticket_reads(db_session, desk, caller, tickets, now), total=total, limit=limit,
+        return TicketPage(items=view_reads(db_session, desk, caller, tickets, now), total=total, limit=limit,
                           offset=offset)
 
     @get("/{ticket_id:int}", summary="Read a ticket, with its service targets (staff reads are logged)",

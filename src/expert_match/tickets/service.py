@@ -97,7 +97,7 @@ def reload(session: Session, ticket: Ticket) -> Ticket:
     return TicketRepository(session).reload(ticket.id)
 
 
-def list_tickets(session: Session, caller: Caller, filters: TicketFilter, window: Window) -> tuple[list[Ticket], int]:
+def list_tickets(session: Session, caller: Caller, filters: TicketFilter, window: Window) -> tuple[list[TicketView], int]:
     return TicketRepository(session).list(scope_of(caller), filters, window)
 
 

@@ -6,7 +6,7 @@ API's input Struct and shown again with the error next to its field. No GET chan
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -38,7 +38,7 @@ from expert_match.tickets.models import OfferState, Ticket
 from expert_match.tickets.repository import QueueFilter, TicketFilter, TicketRepository, TicketView
 from expert_match.tickets.schemas import FeedbackCreate, PostCreate, TicketCreate
 from expert_match.tickets.sla import History, Priority
-from expert_match.tickets.states import TicketStatus
+from expert_match.tickets.states import TicketAction, TicketStatus
 from expert_match.web.forms import FormErrors, domain_errors, form_struct
 from expert_match.web.i18n import LANGUAGES
 from expert_match.web.render import page
@@ -182,23 +182,23 @@ class SignInPages(Controller):
         return Redirect(safe_next(data.get("next")) or "/", status_code=303, cookies=[cookie])
 
 
-def ticket_view(session: Session, desk: Desk, visitor: Visitor, tickets: list[Ticket], now: datetime) -> list[dict]:
-    return _rows(session, desk, visitor, tickets, workflow.history(session, tickets), now)
+def ticket_rows(session: Session, desk: Desk, visitor: Visitor, views: list[TicketView], now: datetime) -> list[dict]:
+    """A list's rows: each ticket (read as a view, with its history) with its service targets,
+    what the visitor may do on it and its ward's name."""
+    actions = service.caller_actions(session, visitor.signed_in, views)
+    return [_row(desk, t, workflow.view_history(t), actions[t.id], now) for t in views]
 
 
-def desk_rows(session: Session, desk: Desk, visitor: Visitor, views: list[TicketView], now: datetime) -> list[dict]:
-    """``ticket_view`` for tickets read as views (``queues.shown``), which bring their histories."""
-    return _rows(session, desk, visitor, views, {v.id: workflow.view_history(v) for v in views}, now)
+def ticket_row(session: Session, desk: Desk, visitor: Visitor, ticket: Ticket, now: datetime) -> dict:
+    """The ticket page's row: the mapped ticket, whose thread the page also shows."""
+    actions = service.caller_actions(session, visitor.signed_in, [ticket])
+    return _row(desk, ticket, workflow.history(session, [ticket])[ticket.id], actions[ticket.id], now)
 
 
-def _rows(session: Session, desk: Desk, visitor: Visitor, tickets: Sequence[Ticket | TicketView],
-          past: dict[int, History], now: datetime) -> list[dict]:
-    caller = visitor.signed_in
-    actions = service.caller_actions(session, caller, tickets)
-    units = admin_units()
-    return [{"ticket": t, "targets": service.targets_of(desk, t, past[t.id], now),
-             "actions": {a.value for a in actions[t.id]},
-             "ward": units.wards[t.ward_code].name if t.ward_code in units.wards else ""} for t in tickets]
+def _row(desk: Desk, t: Ticket | TicketView, past: History, actions: list[TicketAction], now: datetime) -> dict:
+    wards = admin_units().wards
+    return {"ticket": t, "targets": service.targets_of(desk, t, past, now), "actions": {a.value for a in actions},
+            "ward": wards[t.ward_code].name if t.ward_code in wards else ""}
 
 
 def wards() -> list[str]:
@@ -221,7 +221,7 @@ class TicketPages(Controller):
             district_code=district_code(district) if district else None, query=fold_key(q) if q else None)
         window = Window(limit=100, offset=0, sort=one_of(chosen["sort"], LIST_SORTS, "sort") or "-created_at")
         tickets, total = service.list_tickets(db_session, caller, filters, window)
-        return show(visitor, "tickets.html", rows=ticket_view(db_session, desk, visitor, tickets, now), total=total,
+        return show(visitor, "tickets.html", rows=ticket_rows(db_session, desk, visitor, tickets, now), total=total,
                     chosen=chosen, statuses=STATUSES, priorities=PRIORITIES, categories=CATEGORIES,
                     districts=districts(), sorts=LIST_SORTS)
 
@@ -293,7 +293,7 @@ class TicketPages(Controller):
     def _page(self, session: Session, desk: Desk, now: datetime, visitor: Visitor, ticket: Ticket,
               errors: dict[str, str], status_code: int = 200) -> Response[str]:
         caller = visitor.signed_in
-        view = ticket_view(session, desk, visitor, [ticket], now)[0]
+        view = ticket_row(session, desk, visitor, ticket, now)
         events = thread.events_of(session, caller, ticket)
         candidates = service.latest_candidates(session, ticket) if caller.is_staff else []
         return show(visitor, "ticket.html", status_code=status_code, row=view, events=events, errors=errors,
@@ -340,11 +340,11 @@ class ExpertPages(Controller):
         caller = visitor.signed_in
         repo = TicketRepository(db_session)
         pending = repo.offers_of_expert(caller.expert_id, (OfferState.PENDING,)) if caller.expert_id else []
-        mine: list[Ticket] = []
+        mine: list[TicketView] = []
         if caller.expert_id is not None:
             mine, _ = service.list_tickets(db_session, caller, TicketFilter(assigned_expert_id=caller.expert_id),
                                            Window(limit=100, offset=0, sort="-updated_at"))
-        return show(visitor, "inbox.html", offers=pending, rows=ticket_view(db_session, desk, visitor, mine, now))
+        return show(visitor, "inbox.html", offers=pending, rows=ticket_rows(db_session, desk, visitor, mine, now))
 
     @post("/offers/{offer_id:int}/accept", request_max_body_size=SHORT_BODY_BYTES, opt={DEFERRED_WRITE: True})
     async def accept(self, request: Request[Any, Any, Any], db_session: DbSession, desk: DeskDep, now: Now,
@@ -378,7 +378,7 @@ class DeskPages(Controller):
         # A section shows its first DESK_ROWS tickets and says how many there are in all.
         found = queues.queues(db_session, desk, now, limit=DESK_ROWS, loads_limit=30,
                               chosen=QueueFilter(district_code=code, category=wanted, order=order))
-        sections = [(name, desk_rows(db_session, desk, visitor, queues.shown(db_session, section.briefs), now),
+        sections = [(name, ticket_rows(db_session, desk, visitor, queues.shown(db_session, section.briefs), now),
                      section.total) for name, section in found.sections.items()]
         return show(visitor, "desk.html", sections=sections, by_district=found.by_district,
                     by_category=found.by_category, loads=found.loads,

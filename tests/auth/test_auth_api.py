@@ -171,7 +171,21 @@ def test_users_password_sets_a_random_or_given_password_and_ends_sessions(tmp_pa
     with database.reader() as session:
         user = session.scalars(select(User).where(User.email == "boss@danang.example")).one()
         assert verify_password(user.password_hash, PASSWORD) and not verify_password(user.password_hash, generated)
+        # Set by the app: RFC 9106's second profile (the tests' own users get a cheap hash).
+        assert user.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
         assert session.scalars(select(WebSession)).all() == []  # the old password's session is gone
     database.dispose()
     assert main(["users", "password", "--email", "nobody@danang.example"]) == 1
     assert "no user" in capsys.readouterr().err
+
+
+def test_a_password_verifies_with_the_parameters_stored_in_its_hash():
+    from expert_match.auth.secrets import hash_password, verify_password
+    from tests.builders import quick_hash
+
+    stored = hash_password(PASSWORD)
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$") and verify_password(stored, PASSWORD)
+    cheap = quick_hash(PASSWORD)  # what the tests' seeded users hold
+    assert cheap.startswith("$argon2id$v=19$m=8,t=1,p=1$") and verify_password(cheap, PASSWORD)
+    assert not verify_password(cheap, PASSWORD + "x") and not verify_password(None, PASSWORD)
+    assert not verify_password("not a hash", PASSWORD)

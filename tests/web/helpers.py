@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from functools import cache
 from typing import Any
 
 from litestar.testing import TestClient
+
+from tests.builders import quick_hash
 
 PASSWORD = "mật-khẩu-thử-2026"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -18,18 +19,11 @@ def expert_email(name: str) -> str:
     return f"{name}@chuyengia.danang.example"
 
 
-@cache
-def password_hash(password: str) -> str:
-    from expert_match.auth.secrets import hash_password
-
-    return hash_password(password)  # argon2id takes a while on purpose: hash once per test run
-
-
 def set_password(database: Any, email: str, password: str = PASSWORD) -> None:
     from expert_match.auth.service import user_by_email
 
     with database.writer() as session:
-        user_by_email(session, email).password_hash = password_hash(password)
+        user_by_email(session, email).password_hash = quick_hash(password)
         session.commit()
 
 

@@ -189,3 +189,60 @@ def test_a_password_verifies_with_the_parameters_stored_in_its_hash():
     assert cheap.startswith("$argon2id$v=19$m=8,t=1,p=1$") and verify_password(cheap, PASSWORD)
     assert not verify_password(cheap, PASSWORD + "x") and not verify_password(None, PASSWORD)
     assert not verify_password("not a hash", PASSWORD)
+
+
+def paused_password_checks(monkeypatch, parties: int):
+    """Make the server's password checks wait until ``parties`` of them are under way (or 10 s)."""
+    import threading
+
+    from expert_match.auth.secrets import verify_password
+
+    barrier = threading.Barrier(parties, timeout=10)
+    barrier.entered = threading.Event()  # set once a check is under way
+
+    def paused(stored, password):
+        barrier.entered.set()
+        barrier.wait()
+        return verify_password(stored, password)
+
+    monkeypatch.setattr("expert_match.http.login.verify_password", paused)
+    monkeypatch.setattr("expert_match.auth.service.verify_password", paused)
+    return barrier
+
+
+def test_other_writes_go_on_while_a_password_is_checked(anon_client, lan, admin_token, monkeypatch):
+    """The slow argon2 check holds no transaction: an org is created meanwhile (on SQLite a
+    login that held the writer for its whole request made every write wait for it)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.builders import org_body
+
+    barrier = paused_password_checks(monkeypatch, parties=2)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        signing_in = pool.submit(login, anon_client)
+        assert barrier.entered.wait(10)
+        created = anon_client.post("/api/v1/orgs", json=org_body(name="Sở Nội vụ"), headers=bearer(admin_token))
+        assert created.status_code == 201, created.text
+        barrier.wait()  # only now may the login's check finish
+        assert signing_in.result(timeout=30).status_code == 200
+
+
+def test_parallel_guesses_cannot_outrun_the_failed_login_limit(anon_client, lan, database, settings, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import func, select
+
+    from expert_match.auth.models import LoginAttempt
+
+    guesses = settings.login_failures_per_account + 3
+    paused_password_checks(monkeypatch, parties=guesses)  # every guess passed the first check
+    with ThreadPoolExecutor(max_workers=guesses) as pool:
+        answers = list(pool.map(lambda i: login(anon_client, password=f"guess number {i}"), range(guesses)))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [401] * settings.login_failures_per_account + [429] * 3
+    with database.reader() as session:
+        recorded = session.scalar(select(func.count()).select_from(LoginAttempt)
+                                  .where(LoginAttempt.key == "account:lan@danang.example"))
+    assert recorded == settings.login_failures_per_account
+    monkeypatch.undo()
+    assert login(anon_client).status_code == 429  # the right password waits too

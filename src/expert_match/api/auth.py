@@ -13,8 +13,9 @@ from litestar.params import JSONBody
 from sqlalchemy.orm import Session
 
 from expert_match.http.callers import principal
-from expert_match.http.deps import (SESSION_COOKIE, SHORT_BODY_BYTES, DbSession, Now, PathId, SettingsDep, client_address,
-                                    in_session)
+from expert_match.http.deps import (DEFERRED_WRITE, SESSION_COOKIE, SHORT_BODY_BYTES, DbSession, Now, PathId,
+                                    SettingsDep, in_session)
+from expert_match.http.login import sign_in
 from expert_match.api.problems import Problem, problem_response, problem_responses
 from expert_match.auth import service
 from expert_match.auth.principal import Caller
@@ -115,18 +116,16 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/login", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200, summary="Log in: sets a new session cookie",
-          responses=problem_responses(400, 401, 413, 429))
-    def login(self, request: Request[Any, Any, Any], db_session: DbSession, now: Now, settings: SettingsDep,
-              data: JSONBody[LoginRequest]) -> Response[LoginResponse | Problem]:
-        address = client_address(request)
-        result = service.login(db_session, data.email, data.password, address, now, settings,
-                               previous_session_id=request.cookies.get(SESSION_COOKIE))
-        if result.user is None:
-            # Returned, not raised: the failed attempt must be committed for the rate limit.
+    @post("/login", request_max_body_size=SHORT_BODY_BYTES, status_code=200, summary="Log in: sets a new session cookie",
+          responses=problem_responses(400, 401, 413, 429), opt={DEFERRED_WRITE: True})
+    async def login(self, request: Request[Any, Any, Any], db_session: DbSession, now: Now, settings: SettingsDep,
+                    data: JSONBody[LoginRequest]) -> Response[LoginResponse | Problem]:
+        signed_in = await sign_in(request, db_session, data.email, data.password, now, settings)
+        result = signed_in.result
+        if result.user is None or signed_in.caller is None:
+            # Returned, not raised: the failed attempt is already committed for the rate limit.
             return problem_response(request, 401, Unauthenticated.code, "wrong e-mail or password")
-        caller = principal(db_session, result.user, result.csrf_token)
-        body = LoginResponse(user=me(result.user, caller), csrf_token=result.csrf_token or "")
+        body = LoginResponse(user=me(result.user, signed_in.caller), csrf_token=result.csrf_token or "")
         cookie = Cookie(key=SESSION_COOKIE, value=result.session_id, httponly=True, samesite="lax",
                         secure=settings.cookie_secure, path="/", max_age=settings.session_hours * 3600)
         return Response(body, cookies=[cookie], headers={"Cache-Control": "no-store"})

@@ -39,6 +39,11 @@ _EVENTS_SINCE = Prepared(select(_attempts.key, func.count())
 _ADD_EVENT = insert_row(LoginAttempt.__table__)
 
 
+# The first half of the rate limits' advisory lock keys (``hold_counts``), the second being the
+# key's hash: "RL" in ASCII, apart from any other advisory lock on the server.
+RATE_LOCK_SPACE = 0x524C
+
+
 class AuthRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -72,6 +77,16 @@ class AuthRepository:
         """One (key, time) event per key, in one statement: as objects they were one INSERT each
         on SQLite (the ORM reads their ids back, which SQLite cannot do for a batch)."""
         _ADD_EVENT.write_many(connection_of(self.session), [{"key": key, "at": at} for key in keys])
+
+    def hold_counts(self, keys: Sequence[str]) -> None:
+        """Until this transaction ends, other transactions that hold these keys wait: a count
+        checked now then stays true until the new events commit. PostgreSQL takes a transaction
+        advisory lock per key (sorted, so two holders never wait for each other); SQLite has
+        one writer at a time already."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        for key in sorted(set(keys)):
+            self.session.execute(select(func.pg_advisory_xact_lock(RATE_LOCK_SPACE, func.hashtext(key))))
 
     def events_since(self, keys: Sequence[str], since: datetime) -> dict[str, int]:
         """How many events each key has after ``since`` (keys without any are left out); one

@@ -80,13 +80,40 @@ def _check_rate(session: Session, limits: tuple[tuple[str, int], ...], window: t
             raise TooManyRequests(message, retry_after=retry)
 
 
-def login(session: Session, email: str, password: str, address: str, now: datetime, settings: Settings,
-          *, previous_session_id: str | None = None) -> LoginResult:
+@dataclass(frozen=True, slots=True)
+class LoginCandidate:
+    """What a login reads before the password is checked: the account's id, stored hash and
+    whether it may sign in (all None or False for an unknown e-mail)."""
+
+    user_id: int | None
+    password_hash: str | None
+    active: bool
+
+
+def login_candidate(session: Session, email: str, address: str, now: datetime, settings: Settings) -> LoginCandidate:
+    """A login's reading half: 429 when the account or the address is limited (before any
+    password is hashed), then the account. The password is checked outside every transaction:
+    argon2 takes about 125 ms here, and a login that held SQLite's writer for it held every
+    other write in every server process."""
     check_login_rate(session, email, address, now, settings)
-    repo = AuthRepository(session)
     user = UserRepository(session).get_by_email(email)
-    ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or not user.active:
+    if user is None:
+        return LoginCandidate(user_id=None, password_hash=None, active=False)
+    return LoginCandidate(user_id=user.id, password_hash=user.password_hash, active=user.active)
+
+
+def finish_login(session: Session, email: str, candidate: LoginCandidate, password_ok: bool, address: str,
+                 now: datetime, settings: Settings, *, previous_session_id: str | None = None) -> LoginResult:
+    """A login's writing half, given whether the password matched ``candidate``'s hash.
+
+    The limit is checked again: failures committed since the reading half (parallel guesses)
+    count, so parallel requests cannot outrun it, and a limited attempt learns nothing of its
+    password. A password or state changed meanwhile fails the login."""
+    repo = AuthRepository(session)
+    repo.hold_counts([account_key(email), _address_key(address)])
+    check_login_rate(session, email, address, now, settings)
+    user = UserRepository(session).get(candidate.user_id) if password_ok and candidate.user_id else None
+    if user is None or not user.active or user.password_hash != candidate.password_hash:
         repo.add_events([account_key(email), _address_key(address)], now)
         _forget_old_events(repo, now, settings)
         return LoginResult(user=None)
@@ -99,6 +126,14 @@ def login(session: Session, email: str, password: str, address: str, now: dateti
                            expires_at=now + timedelta(hours=settings.session_hours)))
     session.flush()
     return LoginResult(user=user, session_id=session_id, csrf_token=csrf)
+
+
+def login(session: Session, email: str, password: str, address: str, now: datetime, settings: Settings,
+          *, previous_session_id: str | None = None) -> LoginResult:
+    """Both halves in one session (the command line; the server runs them apart)."""
+    candidate = login_candidate(session, email, address, now, settings)
+    return finish_login(session, email, candidate, verify_password(candidate.password_hash, password), address,
+                        now, settings, previous_session_id=previous_session_id)
 
 
 def logout(session: Session, session_id: str) -> None:

@@ -27,6 +27,7 @@ from expert_match.db.paging import Window
 from expert_match.errors import DomainError, InvalidValue, NotAllowed
 from expert_match.http.deps import (DEFERRED_WRITE, SESSION_COOKIE, SHORT_BODY_BYTES, DbSession, DeskDep, Now, PathId,
                                     SettingsDep, client_address, end_reads, in_session)
+from expert_match.http.login import sign_in
 from expert_match.http.tickets import accept_offer, checked_plan, logged_read, write_filing
 from expert_match.matching.text import fold_key
 from expert_match.orgs.locations import admin_units
@@ -147,14 +148,12 @@ class SignInPages(Controller):
                    ) -> Response[str]:
         return show(visitor, "login.html", next=safe_next(next_) or "", email="", errors={})
 
-    @post("/login", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200)
-    def login(self, request: Request[Any, Any, Any], db_session: DbSession, now: Now, settings: SettingsDep,
-              visitor: VisitorDep, data: Form) -> Response[Any]:
+    @post("/login", request_max_body_size=SHORT_BODY_BYTES, status_code=200, opt={DEFERRED_WRITE: True})
+    async def login(self, request: Request[Any, Any, Any], db_session: DbSession, now: Now, settings: SettingsDep,
+                    visitor: VisitorDep, data: Form) -> Response[Any]:
         visitor.check_csrf(data)
         email = str(data.get("email", "")).strip()
-        address = client_address(request)
-        result = auth_service.login(db_session, email, str(data.get("password", "")), address, now, settings,
-                                    previous_session_id=request.cookies.get(SESSION_COOKIE))
+        result = (await sign_in(request, db_session, email, str(data.get("password", "")), now, settings)).result
         if result.user is None:
             return show(visitor, "login.html", status_code=401, next=safe_next(data.get("next")) or "", email=email,
                         errors={"password": "wrong"})

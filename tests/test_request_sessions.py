@@ -19,7 +19,7 @@ from expert_match.http import deps
 from expert_match.settings import Settings, SettingsError
 
 from tests.network import build_network
-from tests.tickets.test_ticket_api import file
+from tests.tickets.test_ticket_api import file, offers_of
 
 WORKER = "AnyIO worker thread"
 
@@ -216,3 +216,29 @@ def test_postgresql_reads_run_without_a_transaction_and_writes_in_one(database):
             assert writer.info.transaction_status.name == "INTRANS"
         else:
             assert reader.in_transaction and writer.in_transaction
+
+
+def test_a_change_to_a_ticket_takes_the_writer_for_one_trip(reads_where, thread_trips):
+    """A decline, an accept, advice, a resolution and its confirmation: the caller is read first
+    (on the loop, or in a trip of its own), then the change and its answer are written in a
+    single trip to a worker thread that takes and lets go of SQLite's writer."""
+    inline, network = reads_where
+    client = network.client
+    ticket_id = file(network)["ticket"]["id"]
+    first, second = offers_of(network, ticket_id)[:2]
+    expert = network.as_expert(second["expert_id"])
+    accept = f"/api/v1/offers/{second['id']}/accept"
+    steps = [(f"/api/v1/offers/{first['id']}/decline", {}, network.as_expert(first["expert_id"])),
+             (accept, None, expert),  # not measured: its answer is a logged read
+             (f"/api/v1/tickets/{ticket_id}/posts", {"kind": "advice", "body": "Cài lại trình ký số bản mới."}, expert),
+             (f"/api/v1/tickets/{ticket_id}/resolve", {"summary": "Đã cài lại trình ký số."}, expert),
+             (f"/api/v1/tickets/{ticket_id}/confirm", None, network.requester)]
+    for path, body, headers in steps:
+        thread_trips.clear()
+        response = client.post(path, json=body, headers=headers)
+        assert response.status_code in (200, 201), (path, response.text)
+        if path == accept:
+            continue
+        expected = ["_write_in_one_trip"] if inline else ["caller_of", "end_reads", "_write_in_one_trip"]
+        assert thread_trips == expected, path
+    assert client.get(f"/api/v1/tickets/{ticket_id}", headers=network.requester).json()["status"] == "closed"

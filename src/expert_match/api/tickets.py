@@ -27,7 +27,7 @@ from expert_match.http.deps import (
     end_reads,
     in_session,
 )
-from expert_match.http.tickets import accept_offer, checked_plan, logged_read, write_filing
+from expert_match.http.tickets import accept_offer, checked_plan, logged_read, write_filing, written
 from expert_match.db.hooks import after_commit
 from expert_match.db.paging import Window
 from expert_match.matching.text import fold_key
@@ -205,73 +205,89 @@ class TicketController(Controller):
         return [AccessRead(user_id=a.user_id, at=a.at, channel=a.channel)
                 for a in service.accesses(db_session, caller, ticket_id)]
 
-    @post("/{ticket_id:int}/posts", sync_to_thread=True, summary="Post advice, a note, an answer or a question",
-          responses=STATE_ERRORS)
-    def post_message(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId,
-                     data: JSONBody[PostCreate]) -> EventRead:
-        return event_read(thread.post(db_session, desk, caller, ticket_id, data, now))
+    # The changes below are DEFERRED_WRITE routes: the caller is read in the request's read
+    # session, then the change and its answer are made in one trip holding the writer (``written``).
 
-    @post("/{ticket_id:int}/resolve", sync_to_thread=True, status_code=200, summary="Resolve with a summary",
-          responses=STATE_ERRORS)
-    def resolve(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId,
-                data: JSONBody[ResolveRequest]) -> TicketRead:
-        return ticket_read(db_session, desk, caller, thread.resolve(db_session, desk, caller, ticket_id, data.summary, now), now)
+    @post("/{ticket_id:int}/posts", summary="Post advice, a note, an answer or a question", responses=STATE_ERRORS,
+          opt={DEFERRED_WRITE: True})
+    async def post_message(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep,
+                           desk: DeskDep, now: Now, ticket_id: PathId, data: JSONBody[PostCreate]) -> EventRead:
+        return await written(request, db_session,
+                             lambda s: event_read(thread.post(s, desk, caller, ticket_id, data, now)))
 
-    @post("/{ticket_id:int}/confirm", sync_to_thread=True, status_code=200, summary="Confirm the resolution",
-          responses=STATE_ERRORS)
-    def confirm(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId) -> TicketRead:
-        return ticket_read(db_session, desk, caller, thread.confirm(db_session, desk, caller, ticket_id, now), now)
+    @post("/{ticket_id:int}/resolve", status_code=200, summary="Resolve with a summary", responses=STATE_ERRORS,
+          opt={DEFERRED_WRITE: True})
+    async def resolve(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep, desk: DeskDep,
+                      now: Now, ticket_id: PathId, data: JSONBody[ResolveRequest]) -> TicketRead:
+        return await written(request, db_session, lambda s: ticket_read(
+            s, desk, caller, thread.resolve(s, desk, caller, ticket_id, data.summary, now), now))
 
-    @post("/{ticket_id:int}/reopen", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200, summary="Reopen within the window",
-          responses=STATE_ERRORS)
-    def reopen(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId,
-               data: JSONBody[ReasonRequest]) -> TicketRead:
-        ticket = thread.reopen(db_session, desk, caller, ticket_id, data.reason, now)
-        return ticket_read(db_session, desk, caller, ticket, now)
+    @post("/{ticket_id:int}/confirm", status_code=200, summary="Confirm the resolution", responses=STATE_ERRORS,
+          opt={DEFERRED_WRITE: True})
+    async def confirm(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep, desk: DeskDep,
+                      now: Now, ticket_id: PathId) -> TicketRead:
+        return await written(request, db_session, lambda s: ticket_read(
+            s, desk, caller, thread.confirm(s, desk, caller, ticket_id, now), now))
 
-    @post("/{ticket_id:int}/cancel", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200, summary="Withdraw or cancel, with a reason",
-          responses=STATE_ERRORS)
-    def cancel(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId,
-               data: JSONBody[ReasonRequest]) -> TicketRead:
-        return ticket_read(db_session, desk, caller, thread.cancel(db_session, desk, caller, ticket_id, data.reason, now), now)
+    @post("/{ticket_id:int}/reopen", request_max_body_size=SHORT_BODY_BYTES, status_code=200,
+          summary="Reopen within the window", responses=STATE_ERRORS, opt={DEFERRED_WRITE: True})
+    async def reopen(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep, desk: DeskDep,
+                     now: Now, ticket_id: PathId, data: JSONBody[ReasonRequest]) -> TicketRead:
+        return await written(request, db_session, lambda s: ticket_read(
+            s, desk, caller, thread.reopen(s, desk, caller, ticket_id, data.reason, now), now))
 
-    @post("/{ticket_id:int}/merge", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200, summary="Merge a duplicate into another ticket",
-          responses=STATE_ERRORS)
-    def merge(self, db_session: DbSession, staff: StaffDep, desk: DeskDep, now: Now, ticket_id: PathId,
-              data: JSONBody[MergeRequest]) -> TicketRead:
-        ticket = thread.merge(db_session, desk, staff, ticket_id, data.into_ticket_id, data.reason, now)
-        return ticket_read(db_session, desk, staff, ticket, now)
+    @post("/{ticket_id:int}/cancel", request_max_body_size=SHORT_BODY_BYTES, status_code=200,
+          summary="Withdraw or cancel, with a reason", responses=STATE_ERRORS, opt={DEFERRED_WRITE: True})
+    async def cancel(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep, desk: DeskDep,
+                     now: Now, ticket_id: PathId, data: JSONBody[ReasonRequest]) -> TicketRead:
+        return await written(request, db_session, lambda s: ticket_read(
+            s, desk, caller, thread.cancel(s, desk, caller, ticket_id, data.reason, now), now))
 
-    @post("/{ticket_id:int}/assign", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200,
-          summary="Assign an expert directly (conflicts hold; capacity needs a reason)", responses=STATE_ERRORS)
-    def assign(self, db_session: DbSession, staff: StaffDep, desk: DeskDep, now: Now, ticket_id: PathId,
-               data: JSONBody[AssignRequest]) -> TicketRead:
-        ticket = thread.assign(db_session, desk, staff, ticket_id, data.expert_id, data.reason, now)
-        return ticket_read(db_session, desk, staff, ticket, now)
+    @post("/{ticket_id:int}/merge", request_max_body_size=SHORT_BODY_BYTES, status_code=200,
+          summary="Merge a duplicate into another ticket", responses=STATE_ERRORS, opt={DEFERRED_WRITE: True})
+    async def merge(self, request: Request[Any, Any, Any], db_session: DbSession, staff: StaffDep, desk: DeskDep,
+                    now: Now, ticket_id: PathId, data: JSONBody[MergeRequest]) -> TicketRead:
+        return await written(request, db_session, lambda s: ticket_read(
+            s, desk, staff, thread.merge(s, desk, staff, ticket_id, data.into_ticket_id, data.reason, now), now))
 
-    @post("/{ticket_id:int}/rematch", sync_to_thread=True, status_code=200,
-          summary="Send a ticket that needs attention to matching again", responses=STATE_ERRORS)
-    def rematch(self, db_session: DbSession, staff: StaffDep, desk: DeskDep, now: Now, ticket_id: PathId) -> TicketRead:
-        return ticket_read(db_session, desk, staff, thread.rematch(db_session, desk, staff, ticket_id, now), now)
+    @post("/{ticket_id:int}/assign", request_max_body_size=SHORT_BODY_BYTES, status_code=200,
+          summary="Assign an expert directly (conflicts hold; capacity needs a reason)", responses=STATE_ERRORS,
+          opt={DEFERRED_WRITE: True})
+    async def assign(self, request: Request[Any, Any, Any], db_session: DbSession, staff: StaffDep, desk: DeskDep,
+                     now: Now, ticket_id: PathId, data: JSONBody[AssignRequest]) -> TicketRead:
+        return await written(request, db_session, lambda s: ticket_read(
+            s, desk, staff, thread.assign(s, desk, staff, ticket_id, data.expert_id, data.reason, now), now))
 
-    @post("/{ticket_id:int}/hand-back", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200,
-          summary="The assigned expert gives the ticket back (matched again without them)", responses=STATE_ERRORS)
-    def hand_back(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId,
-                  data: JSONBody[ReasonRequest]) -> TicketRead:
-        ticket = thread.hand_back(db_session, desk, caller, ticket_id, data.reason, now)
-        return ticket_read(db_session, desk, caller, ticket, now)
+    @post("/{ticket_id:int}/rematch", status_code=200, summary="Send a ticket that needs attention to matching again",
+          responses=STATE_ERRORS, opt={DEFERRED_WRITE: True})
+    async def rematch(self, request: Request[Any, Any, Any], db_session: DbSession, staff: StaffDep, desk: DeskDep,
+                      now: Now, ticket_id: PathId) -> TicketRead:
+        return await written(request, db_session, lambda s: ticket_read(
+            s, desk, staff, thread.rematch(s, desk, staff, ticket_id, now), now))
 
-    @post("/{ticket_id:int}/feedback", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, summary="Rate the advice (requester, once resolved)",
-          responses=STATE_ERRORS)
-    def feedback(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, ticket_id: PathId,
-                 data: JSONBody[FeedbackCreate]) -> FeedbackRead:
-        saved = thread.give_feedback(db_session, caller, ticket_id, data, now)
-        if saved.expert_id is not None:
-            # A good rating makes the ticket evidence for its expert: rank with it from now on.
-            expert_id = saved.expert_id
-            after_commit(db_session, lambda: desk.index.refresh([expert_id]))
-        return FeedbackRead(rating=saved.rating, comment=saved.comment, bottleneck_removed=saved.bottleneck_removed,
-                            at=saved.at)
+    @post("/{ticket_id:int}/hand-back", request_max_body_size=SHORT_BODY_BYTES, status_code=200,
+          summary="The assigned expert gives the ticket back (matched again without them)", responses=STATE_ERRORS,
+          opt={DEFERRED_WRITE: True})
+    async def hand_back(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep,
+                        desk: DeskDep, now: Now, ticket_id: PathId, data: JSONBody[ReasonRequest]) -> TicketRead:
+        # Answered from the write session: once handed back, the expert no longer sees the ticket.
+        return await written(request, db_session, lambda s: ticket_read(
+            s, desk, caller, thread.hand_back(s, desk, caller, ticket_id, data.reason, now), now))
+
+    @post("/{ticket_id:int}/feedback", request_max_body_size=SHORT_BODY_BYTES,
+          summary="Rate the advice (requester, once resolved)", responses=STATE_ERRORS, opt={DEFERRED_WRITE: True})
+    async def feedback(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep,
+                       desk: DeskDep, now: Now, ticket_id: PathId, data: JSONBody[FeedbackCreate]) -> FeedbackRead:
+        def rate(session: Session) -> FeedbackRead:
+            saved = thread.give_feedback(session, caller, ticket_id, data, now)
+            if saved.expert_id is not None:
+                # A good rating makes the ticket evidence for its expert: rank with it from now on.
+                expert_id = saved.expert_id
+                after_commit(session, lambda: desk.index.refresh([expert_id]))
+            return FeedbackRead(rating=saved.rating, comment=saved.comment,
+                                bottleneck_removed=saved.bottleneck_removed, at=saved.at)
+
+        return await written(request, db_session, rate)
 
     @get("/{ticket_id:int}/offers", sync_to_thread=True, summary="Offers sent for a ticket (staff)",
          responses=problem_responses(400, 401, 403, 404))
@@ -310,14 +326,17 @@ class OfferController(Controller):
         return await logged_read(request, db_session, caller, ticket_id, now,
                                  lambda: viewed_read(db_session, desk, caller, ticket_id, now))
 
-    @post("/{offer_id:int}/decline", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES, status_code=200, summary="Decline an offer",
-          responses=problem_responses(400, 401, 404, 409, 413))
-    def decline(self, db_session: DbSession, caller: CallerDep, desk: DeskDep, now: Now, offer_id: PathId,
-                data: JSONBody[OptionalReason]) -> OfferRead:
-        offer = offers.decline(db_session, desk, caller, offer_id, data.reason, now)
-        db_session.flush()
-        db_session.refresh(offer)
-        return offer_read(offer)
+    @post("/{offer_id:int}/decline", request_max_body_size=SHORT_BODY_BYTES, status_code=200,
+          summary="Decline an offer", responses=problem_responses(400, 401, 404, 409, 413), opt={DEFERRED_WRITE: True})
+    async def decline(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep, desk: DeskDep,
+                      now: Now, offer_id: PathId, data: JSONBody[OptionalReason]) -> OfferRead:
+        def decline(session: Session) -> OfferRead:
+            offer = offers.decline(session, desk, caller, offer_id, data.reason, now)
+            session.flush()
+            session.refresh(offer)
+            return offer_read(offer)
+
+        return await written(request, db_session, decline)
 
 
 class CoordinationController(Controller):

@@ -73,8 +73,13 @@ async def accept_offer(request: Request[Any, Any, Any], db_session: Session, des
     for the acceptance alone, in one trip: when the whole request held it, two server processes
     took turns through SQLite's busy handler."""
 
-    def take(session: Session) -> int:
-        return offers.accept(session, desk, caller, offer_id, now).id
+    return await written(request, db_session, lambda session: offers.accept(session, desk, caller, offer_id, now).id)
 
+
+async def written(request: Request[Any, Any, Any], db_session: Session, work: Callable[[Session], T]) -> T:
+    """``work`` (a change and its answer) in a write transaction of its own, once the request's
+    reads are ended. The writer is held for one trip to a worker thread: held for the whole
+    request, it waited on the event loop between the request's steps while every other write
+    in every server process waited for it."""
     await in_session(db_session, end_reads, db_session)
-    return await write_transaction(request, take)
+    return await write_transaction(request, work)

@@ -28,7 +28,7 @@ from expert_match.errors import DomainError, InvalidValue, NotAllowed
 from expert_match.http.deps import (DEFERRED_WRITE, SESSION_COOKIE, SHORT_BODY_BYTES, DbSession, DeskDep, Now, PathId,
                                     SettingsDep, client_address, end_reads, in_session)
 from expert_match.http.login import sign_in
-from expert_match.http.tickets import accept_offer, checked_plan, logged_read, write_filing
+from expert_match.http.tickets import accept_offer, checked_plan, logged_read, write_filing, written
 from expert_match.matching.text import fold_key
 from expert_match.orgs.locations import admin_units
 from expert_match.orgs.models import Role
@@ -276,18 +276,18 @@ class TicketPages(Controller):
     @get("/tickets/{ticket_id:int}", opt={DEFERRED_WRITE: True})
     async def read(self, request: Request[Any, Any, Any], db_session: DbSession, desk: DeskDep, now: Now,
                    visitor: VisitorDep, ticket_id: PathId) -> Response[str]:
-        # Read and rendered in the read session; a coordinator's or admin's read is logged after.
+        return await self._shown(request, db_session, desk, now, visitor, ticket_id)
+
+    async def _shown(self, request: Request[Any, Any, Any], session: Session, desk: Desk, now: datetime,
+                     visitor: Visitor, ticket_id: int, errors: dict[str, str] | None = None,
+                     status_code: int = 200) -> Response[str]:
+        """The ticket page (again, with ``errors``, after a form on it failed): read and rendered in
+        the request's read session; a coordinator's or admin's read is logged after."""
         caller = visitor.signed_in
         return await logged_read(
-            request, db_session, caller, ticket_id, now, channel="web",
-            build=lambda: self._page(db_session, desk, now, visitor,
-                                     service.get_ticket(db_session, caller, ticket_id), {}))
-
-    def _ticket(self, session: Session, desk: Desk, now: datetime, visitor: Visitor, ticket_id: int,
-                errors: dict[str, str], status_code: int = 200) -> Response[str]:
-        """The ticket page again after a form on it failed, read (and logged) in the writer session."""
-        ticket = service.read_ticket(session, visitor.signed_in, ticket_id, now, "web")
-        return self._page(session, desk, now, visitor, ticket, errors, status_code)
+            request, session, caller, ticket_id, now, channel="web",
+            build=lambda: self._page(session, desk, now, visitor, service.get_ticket(session, caller, ticket_id),
+                                     errors or {}, status_code))
 
     def _page(self, session: Session, desk: Desk, now: datetime, visitor: Visitor, ticket: Ticket,
               errors: dict[str, str], status_code: int = 200) -> Response[str]:
@@ -298,35 +298,40 @@ class TicketPages(Controller):
         return show(visitor, "ticket.html", status_code=status_code, row=view, events=events, errors=errors,
                     candidates=candidates)
 
-    @post("/tickets/{ticket_id:int}/posts", sync_to_thread=True, status_code=200)
-    def post_message(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep,
-                     ticket_id: PathId, data: Form) -> Response[Any]:
+    # The forms below are DEFERRED_WRITE routes: the visitor is read in the request's read session,
+    # then the change is made in one trip holding the writer (``written``).
+
+    @post("/tickets/{ticket_id:int}/posts", status_code=200, opt={DEFERRED_WRITE: True})
+    async def post_message(self, request: Request[Any, Any, Any], db_session: DbSession, desk: DeskDep, now: Now,
+                           visitor: VisitorDep, ticket_id: PathId, data: Form) -> Response[Any]:
         caller = visitor.signed_in
         visitor.check_csrf(data)
         try:
-            thread.post(db_session, desk, caller, ticket_id, form_struct(data, PostCreate), now)
+            post = form_struct(data, PostCreate)
+            await written(request, db_session, lambda s: thread.post(s, desk, caller, ticket_id, post, now))
         except FormErrors as exc:
-            return self._ticket(db_session, desk, now, visitor, ticket_id, exc.errors, 422)
+            return await self._shown(request, db_session, desk, now, visitor, ticket_id, exc.errors, 422)
         return Redirect(f"/tickets/{ticket_id}", status_code=303)
 
-    @post("/tickets/{ticket_id:int}/do/{action:str}", sync_to_thread=True, status_code=200)
-    def act(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep, ticket_id: PathId,
-            action: ActionName, data: Form) -> Response[Any]:
+    @post("/tickets/{ticket_id:int}/do/{action:str}", status_code=200, opt={DEFERRED_WRITE: True})
+    async def act(self, request: Request[Any, Any, Any], db_session: DbSession, desk: DeskDep, now: Now,
+                  visitor: VisitorDep, ticket_id: PathId, action: ActionName, data: Form) -> Response[Any]:
         caller = visitor.signed_in
         visitor.check_csrf(data)
         do = TICKET_ACTIONS.get(action)
         if do is None:
-            return self._ticket(db_session, desk, now, visitor, ticket_id, {"action": "unknown"}, 404)
+            return await self._shown(request, db_session, desk, now, visitor, ticket_id, {"action": "unknown"}, 404)
         text = str(data.get("text", "")).strip()
         try:
             if action in NEEDS_TEXT and not text:
                 raise FormErrors({action: "required"})
-            do(Act(db_session, desk, caller, ticket_id, now, text, data))
+            await written(request, db_session, lambda s: do(Act(s, desk, caller, ticket_id, now, text, data)))
         except FormErrors as exc:
-            return self._ticket(db_session, desk, now, visitor, ticket_id, exc.errors, 422)
+            return await self._shown(request, db_session, desk, now, visitor, ticket_id, exc.errors, 422)
         except DomainError as exc:
             if exc.code in ("invalid_value", "invalid_reference"):
-                return self._ticket(db_session, desk, now, visitor, ticket_id, {action: exc.message}, 422)
+                return await self._shown(request, db_session, desk, now, visitor, ticket_id, {action: exc.message},
+                                         422)
             raise
         return Redirect(f"/tickets/{ticket_id}", status_code=303)
 
@@ -353,12 +358,13 @@ class ExpertPages(Controller):
         ticket_id = await accept_offer(request, db_session, desk, caller, offer_id, now)
         return Redirect(f"/tickets/{ticket_id}", status_code=303)
 
-    @post("/offers/{offer_id:int}/decline", sync_to_thread=True, request_max_body_size=SHORT_BODY_BYTES)
-    def decline(self, db_session: DbSession, desk: DeskDep, now: Now, visitor: VisitorDep, offer_id: PathId,
-                data: Form) -> Redirect:
+    @post("/offers/{offer_id:int}/decline", request_max_body_size=SHORT_BODY_BYTES, opt={DEFERRED_WRITE: True})
+    async def decline(self, request: Request[Any, Any, Any], db_session: DbSession, desk: DeskDep, now: Now,
+                      visitor: VisitorDep, offer_id: PathId, data: Form) -> Redirect:
         caller = visitor.signed_in
         visitor.check_csrf(data)
-        offers.decline(db_session, desk, caller, offer_id, str(data.get("reason", "")).strip()[:1000] or None, now)
+        reason = str(data.get("reason", "")).strip()[:1000] or None
+        await written(request, db_session, lambda s: offers.decline(s, desk, caller, offer_id, reason, now))
         return Redirect("/inbox", status_code=303)
 
 

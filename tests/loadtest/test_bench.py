@@ -96,8 +96,18 @@ def test_a_process_group_s_cpu_time_is_read_from_proc() -> None:
 
 
 def test_soak_reports_memory_per_round_and_no_errors() -> None:
-    result = soak(SoakConfig(bench=config("sqlite"), minutes=0.1, round_s=1.5, accept_connections=2))
+    result = soak(SoakConfig(bench=config("sqlite"), minutes=0.12, round_s=1.0, accept_connections=2,
+                             warmup_resolved=1, warmup_max_minutes=1.0))
     assert result["rounds"] >= 3 and result["errors"] == 0, result["error_samples"]
+    # Warm-up rounds ran until a ticket was resolved, and the memory figures leave them out.
+    warmup = [r for r in result["per_round"] if r["warmup"]]
+    measured = [r for r in result["per_round"] if not r["warmup"]]
+    assert result["per_round"] == warmup + measured and len(measured) == result["rounds"]
+    assert result["warmup_rounds"] == len(warmup) >= 3  # accepted in round 2, resolved in round 3
+    assert result["resolved_tickets_at_start"] == warmup[-1]["resolved_tickets"] >= 1
+    assert all(r["resolved_tickets"] == 0 for r in warmup[:-1])
+    assert result["anon_mb_first"] == measured[0]["anon_mb"] and result["anon_mb_last"] == measured[-1]["anon_mb"]
+    assert result["memory_flat"] == (result["anon_mb_trend_growth"] <= 0.05 * measured[0]["anon_mb"])
     assert all(0 < r["anon_mb"] <= r["rss_mb"] and r["mixed_rps"] > 0 for r in result["per_round"])
     assert result["accepts"] > 0  # offers from the first round were accepted in the next
     # Tickets accepted in round 2 were resolved in round 3 (and any resolved earlier confirmed).
@@ -106,4 +116,4 @@ def test_soak_reports_memory_per_round_and_no_errors() -> None:
     assert result["rss_mb_growth_after_first_round"] is not None
     assert result["anon_mb_growth_second_half"] is not None
     assert result["resolved_tickets_last"] == result["per_round"][-1]["resolved_tickets"] >= 0
-    assert "errors 0" in format_soak(result)
+    assert "errors 0" in format_soak(result) and "warm-up rounds" in format_soak(result)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -131,6 +132,13 @@ def offer_read(offer: Offer, ticket: Ticket | None = None) -> OfferRead:
                      explanation=offer.explanation or {})
 
 
+async def changed(request: Request[Any, Any, Any], db_session: Session, desk: Desk, caller: Caller, now: datetime,
+                  change: Callable[[Session], Ticket]) -> TicketRead:
+    """``change`` made in one trip holding the writer (``written``), answered with the ticket as
+    it left it, read in the same session: after a hand-back the expert no longer sees it."""
+    return await written(request, db_session, lambda s: ticket_read(s, desk, caller, change(s), now))
+
+
 STATE_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422)
 
 
@@ -219,51 +227,51 @@ class TicketController(Controller):
           opt={DEFERRED_WRITE: True})
     async def resolve(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep, desk: DeskDep,
                       now: Now, ticket_id: PathId, data: JSONBody[ResolveRequest]) -> TicketRead:
-        return await written(request, db_session, lambda s: ticket_read(
-            s, desk, caller, thread.resolve(s, desk, caller, ticket_id, data.summary, now), now))
+        return await changed(request, db_session, desk, caller, now,
+                             lambda s: thread.resolve(s, desk, caller, ticket_id, data.summary, now))
 
     @post("/{ticket_id:int}/confirm", status_code=200, summary="Confirm the resolution", responses=STATE_ERRORS,
           opt={DEFERRED_WRITE: True})
     async def confirm(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep, desk: DeskDep,
                       now: Now, ticket_id: PathId) -> TicketRead:
-        return await written(request, db_session, lambda s: ticket_read(
-            s, desk, caller, thread.confirm(s, desk, caller, ticket_id, now), now))
+        return await changed(request, db_session, desk, caller, now,
+                             lambda s: thread.confirm(s, desk, caller, ticket_id, now))
 
     @post("/{ticket_id:int}/reopen", request_max_body_size=SHORT_BODY_BYTES, status_code=200,
           summary="Reopen within the window", responses=STATE_ERRORS, opt={DEFERRED_WRITE: True})
     async def reopen(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep, desk: DeskDep,
                      now: Now, ticket_id: PathId, data: JSONBody[ReasonRequest]) -> TicketRead:
-        return await written(request, db_session, lambda s: ticket_read(
-            s, desk, caller, thread.reopen(s, desk, caller, ticket_id, data.reason, now), now))
+        return await changed(request, db_session, desk, caller, now,
+                             lambda s: thread.reopen(s, desk, caller, ticket_id, data.reason, now))
 
     @post("/{ticket_id:int}/cancel", request_max_body_size=SHORT_BODY_BYTES, status_code=200,
           summary="Withdraw or cancel, with a reason", responses=STATE_ERRORS, opt={DEFERRED_WRITE: True})
     async def cancel(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep, desk: DeskDep,
                      now: Now, ticket_id: PathId, data: JSONBody[ReasonRequest]) -> TicketRead:
-        return await written(request, db_session, lambda s: ticket_read(
-            s, desk, caller, thread.cancel(s, desk, caller, ticket_id, data.reason, now), now))
+        return await changed(request, db_session, desk, caller, now,
+                             lambda s: thread.cancel(s, desk, caller, ticket_id, data.reason, now))
 
     @post("/{ticket_id:int}/merge", request_max_body_size=SHORT_BODY_BYTES, status_code=200,
           summary="Merge a duplicate into another ticket", responses=STATE_ERRORS, opt={DEFERRED_WRITE: True})
     async def merge(self, request: Request[Any, Any, Any], db_session: DbSession, staff: StaffDep, desk: DeskDep,
                     now: Now, ticket_id: PathId, data: JSONBody[MergeRequest]) -> TicketRead:
-        return await written(request, db_session, lambda s: ticket_read(
-            s, desk, staff, thread.merge(s, desk, staff, ticket_id, data.into_ticket_id, data.reason, now), now))
+        return await changed(request, db_session, desk, staff, now,
+                             lambda s: thread.merge(s, desk, staff, ticket_id, data.into_ticket_id, data.reason, now))
 
     @post("/{ticket_id:int}/assign", request_max_body_size=SHORT_BODY_BYTES, status_code=200,
           summary="Assign an expert directly (conflicts hold; capacity needs a reason)", responses=STATE_ERRORS,
           opt={DEFERRED_WRITE: True})
     async def assign(self, request: Request[Any, Any, Any], db_session: DbSession, staff: StaffDep, desk: DeskDep,
                      now: Now, ticket_id: PathId, data: JSONBody[AssignRequest]) -> TicketRead:
-        return await written(request, db_session, lambda s: ticket_read(
-            s, desk, staff, thread.assign(s, desk, staff, ticket_id, data.expert_id, data.reason, now), now))
+        return await changed(request, db_session, desk, staff, now,
+                             lambda s: thread.assign(s, desk, staff, ticket_id, data.expert_id, data.reason, now))
 
     @post("/{ticket_id:int}/rematch", status_code=200, summary="Send a ticket that needs attention to matching again",
           responses=STATE_ERRORS, opt={DEFERRED_WRITE: True})
     async def rematch(self, request: Request[Any, Any, Any], db_session: DbSession, staff: StaffDep, desk: DeskDep,
                       now: Now, ticket_id: PathId) -> TicketRead:
-        return await written(request, db_session, lambda s: ticket_read(
-            s, desk, staff, thread.rematch(s, desk, staff, ticket_id, now), now))
+        return await changed(request, db_session, desk, staff, now,
+                             lambda s: thread.rematch(s, desk, staff, ticket_id, now))
 
     @post("/{ticket_id:int}/hand-back", request_max_body_size=SHORT_BODY_BYTES, status_code=200,
           summary="The assigned expert gives the ticket back (matched again without them)", responses=STATE_ERRORS,
@@ -271,8 +279,8 @@ class TicketController(Controller):
     async def hand_back(self, request: Request[Any, Any, Any], db_session: DbSession, caller: CallerDep,
                         desk: DeskDep, now: Now, ticket_id: PathId, data: JSONBody[ReasonRequest]) -> TicketRead:
         # Answered from the write session: once handed back, the expert no longer sees the ticket.
-        return await written(request, db_session, lambda s: ticket_read(
-            s, desk, caller, thread.hand_back(s, desk, caller, ticket_id, data.reason, now), now))
+        return await changed(request, db_session, desk, caller, now,
+                             lambda s: thread.hand_back(s, desk, caller, ticket_id, data.reason, now))
 
     @post("/{ticket_id:int}/feedback", request_max_body_size=SHORT_BODY_BYTES,
           summary="Rate the advice (requester, once resolved)", responses=STATE_ERRORS, opt={DEFERRED_WRITE: True})

@@ -135,6 +135,26 @@ def test_form_errors_are_shown_next_to_the_field_with_the_input_kept(web: Networ
     assert empty_reason.status_code == 422 and 'id="cancel-error"' in empty_reason.text
 
 
+def test_a_change_refused_inside_its_write_shows_the_page_again_and_writes_nothing(web: Network) -> None:
+    """Errors raised in the write trip (a malformed expert id, an expert who does not exist): the
+    write is rolled back, and the ticket page is read again with the error next to the form."""
+    client = web.client
+    ticket_id = file_through_form(web, sign_in(client, REQUESTER))
+    csrf = sign_in(client, ADMIN)
+    before = client.get(f"/api/v1/tickets/{ticket_id}/events", headers=web.admin).json()
+    malformed = client.post(f"/tickets/{ticket_id}/do/assign", data={"csrf_token": csrf, "expert_id": "an"})
+    missing = client.post(f"/tickets/{ticket_id}/do/assign", data={"csrf_token": csrf, "expert_id": "999999"})
+    for response in (malformed, missing):
+        assert response.status_code == 422 and 'id="assign-error"' in response.text, response.text[:300]
+        assert f"CDS-2026-{ticket_id:06d}" in response.text  # the ticket page, read afresh
+    assert client.get(f"/api/v1/tickets/{ticket_id}/events", headers=web.admin).json() == before
+    ticket = client.get(f"/api/v1/tickets/{ticket_id}", headers=web.admin).json()
+    assert ticket["assigned_expert_id"] is None
+    # Each page shown to the coordinator is logged as a staff read, the failed ones too.
+    channels = [a["channel"] for a in client.get(f"/api/v1/tickets/{ticket_id}/accesses", headers=web.admin).json()]
+    assert channels.count("web") == 2
+
+
 def test_requesters_see_only_their_org_and_experts_only_what_was_offered(web: Network, database) -> None:
     from tests.builders import add_user
     from tests.web.helpers import set_password

@@ -303,6 +303,7 @@ def cmd_rank(args: argparse.Namespace, settings: Settings) -> int:
         return 2
 
     def work(database: Database) -> int:
+        warn_about_upkeep(database)
         index = MatchIndex(database.reader)
         index.build()
         with database.reader() as session:
@@ -472,8 +473,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
               file=sys.stderr)
         return 2
     database = create_database(settings)
-    ready = at_head(database)
-    database.dispose()
+    try:
+        ready = at_head(database)
+        warn_about_upkeep(database)
+    finally:
+        database.dispose()
     if not ready:
         print("error: the database schema is not up to date; run `expert-match migrate` first", file=sys.stderr)
         return 2
@@ -509,6 +513,7 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
     from expert_match.tickets.scheduler import housekeeping, run_once
 
     def work(database: Database) -> int:
+        warn_about_upkeep(database)
         index = MatchIndex(database.reader)
         desk = Desk.from_settings(settings, index)
         clock = SystemClock()
@@ -530,6 +535,14 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
             index.close()
 
     return with_migrated_database(settings, work)
+
+
+def warn_about_upkeep(database: Database) -> None:
+    from expert_match.db.maintenance import autovacuum_warning
+
+    warning = autovacuum_warning(database)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
 
 
 def at_head(database: Database) -> bool:

@@ -23,7 +23,7 @@ from typing import Any
 from expert_match.db.engine import Database, create_database
 from expert_match.db.migrate import upgrade
 from expert_match.loadtest.repository import LoadRepository
-from expert_match.loadtest.runner import ApiBenchConfig, Say, accept_requests, bench_database, filing_requests
+from expert_match.loadtest.runner import ApiBenchConfig, Say, Upkeep, accept_requests, bench_database, filing_requests
 from expert_match.loadtest.seed import Seeded, expert_tokens, seed
 from expert_match.loadtest.server import Server, running_server
 from expert_match.settings import Settings
@@ -54,6 +54,7 @@ def soak(config: SoakConfig, say: Say = lambda _m: None) -> dict[str, Any]:
             upgrade(database)
             seeded = seed(database, bench.experts, SystemClock().now(), seed_value=bench.seed_value, say=say)
             filings = filing_requests(seeded, bench.seed_value)
+            upkeep = Upkeep.of(database, say)
             rounds: list[dict[str, Any]] = []
             with running_server(url, bench.workers, Path(tmp) / "server.log",
                                 with_scheduler=bench.with_scheduler) as server:
@@ -61,15 +62,17 @@ def soak(config: SoakConfig, say: Say = lambda _m: None) -> dict[str, Any]:
                 if config.warmup_resolved:
                     say(f"warming up until {config.warmup_resolved:,} tickets are resolved (not measured)")
                 while warming_up(config, rounds, (time.monotonic() - started) / 60):
-                    rounds.append(timed_round(config, server, database, seeded, filings, started, warmup=True))
+                    rounds.append(timed_round(config, server, database, seeded, filings, started, upkeep,
+                                              warmup=True))
                     say(round_line(rounds[-1]))
                 measured_from = time.monotonic()
                 while time.monotonic() - measured_from < config.minutes * 60:
-                    rounds.append(timed_round(config, server, database, seeded, filings, started, warmup=False))
+                    rounds.append(timed_round(config, server, database, seeded, filings, started, upkeep,
+                                              warmup=False))
                     say(round_line(rounds[-1]))
         finally:
             database.dispose()
-    return soak_report(config, rounds)
+    return {**soak_report(config, rounds), **upkeep.figures()}
 
 
 def warming_up(config: SoakConfig, rounds: list[dict[str, Any]], minutes: float) -> bool:
@@ -88,8 +91,10 @@ def warming_up(config: SoakConfig, rounds: list[dict[str, Any]], minutes: float)
 
 
 def timed_round(config: SoakConfig, server: Server, database: Database, seeded: Seeded, filings: list[dict[str, Any]],
-                started: float, *, warmup: bool) -> dict[str, Any]:
-    """One round of the three load generators, with the minute it ended and the tickets then."""
+                started: float, upkeep: Upkeep, *, warmup: bool) -> dict[str, Any]:
+    """One round of the three load generators, with the minute it ended and the tickets then
+    (after the upkeep autovacuum would have done meanwhile, where the server has it off)."""
+    upkeep()
     with database.reader() as session:
         tickets = LoadRepository(session).tickets_by_org(5_000)
     mixed = mixed_requests(filings, tickets, seeded.requester_tokens, seeded.coordinator_token)
@@ -261,4 +266,6 @@ def format_soak(result: dict[str, Any]) -> str:
             f"({result['anon_mb_growth_after_first_round']:+} MB; {result['anon_mb_growth_second_half']:+} MB "
             f"over the second half; rounds within {result['anon_mb_band']} MB); heap trend "
             f"{result['anon_mb_per_minute']} MB/min, {result['anon_mb_trend_growth']} MB over the measured minutes: "
-            f"{flat}")
+            f"{flat}" + ("" if result.get("autovacuum", True) else
+                         f"; autovacuum is off on this server: the soak ran VACUUM (ANALYZE) {result['bench_vacuums']} "
+                         f"times between rounds ({result['bench_vacuum_s']:.1f} s, not timed)"))

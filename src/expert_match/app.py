@@ -12,6 +12,7 @@ from litestar.datastructures import State
 
 from expert_match import __version__
 from expert_match.api.auth import AuthController, provide_caller, provide_staff
+from expert_match.http.clients import TrustedProxies
 from expert_match.http.deps import (DatabaseGate, constant_provider, end_request_transaction, now_provider,
                                     provide_db_session)
 from expert_match.api.experts import ExpertController
@@ -71,7 +72,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None, database: Data
             "settings": Provide(constant_provider(settings), sync_to_thread=False),
         },
         state=State({"settings": settings, "database": db, "clock": the_clock, "match_index": index,
-                     "desk": desk, "db_gate": DatabaseGate.for_database(db)}),
+                     "desk": desk, "db_gate": DatabaseGate.for_database(db),
+                     "trusted_proxies": TrustedProxies.of(settings)}),
         on_startup=[index.build, *([scheduler.start] if scheduler else []),
                     *([freeze_survivors] if freeze_heap else [])],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -486,7 +486,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
           f"  OpenAPI JSON: {base}/schema/openapi.json\n  Experts:      {base}/api/v1/experts", flush=True)
     if args.workers == 1:
         app = create_app(settings, with_scheduler=args.with_scheduler, freeze_heap=True)
-        uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=args.access_log)
+        # The client behind a proxy is the app's to work out (EXPERT_MATCH_TRUSTED_PROXIES);
+        # uvicorn's own handling would believe any X-Forwarded-For from 127.0.0.1.
+        uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower(), access_log=args.access_log,
+                    proxy_headers=False)
     else:
         serve_workers(args.workers, host, port, settings.log_level.lower(), access_log=args.access_log)
     return 0

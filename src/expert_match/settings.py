@@ -6,6 +6,7 @@ test) and the frozen result is handed to ``create_app`` and the command it runs.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -47,6 +48,9 @@ class Settings:
     # a forwarded-for header), so a stolen token or a script cannot flood the desk.
     filings_per_hour_per_account: int = 30
     filings_per_hour_per_address: int = 120
+    # Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the
+    # client; empty: the socket peer is the client, whatever a header says (``http/clients``).
+    trusted_proxies: str = ""
     # Offers per priority: "priority=parallel/timeout in business minutes".
     offer_rounds: str = "urgent=5/60,high=3/120,normal=3/240,low=2/480"
     # A resolved ticket can be reopened for this many days, and closes itself after this many.
@@ -85,6 +89,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         parse_offer_rounds(self.offer_rounds)
+        parse_networks(self.trusted_proxies)
         if self.reads_inline not in READS_INLINE:
             raise SettingsError(f"{PREFIX}READS_INLINE must be one of {', '.join(READS_INLINE)}, not {self.reads_inline!r}")
 
@@ -112,6 +117,28 @@ def parse_offer_rounds(text: str) -> dict[str, tuple[int, int]]:
     if missing:
         raise SettingsError(f"{PREFIX}OFFER_ROUNDS: no entry for {', '.join(missing)}")
     return policy
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """Parse ``EXPERT_MATCH_TRUSTED_PROXIES``: comma-separated addresses or networks.
+
+    >>> parse_networks("10.0.0.5, 192.168.0.0/24, ::1")
+    (IPv4Network('10.0.0.5/32'), IPv4Network('192.168.0.0/24'), IPv6Network('::1/128'))
+    >>> parse_networks("proxy.local")
+    Traceback (most recent call last):
+    ...
+    expert_match.settings.SettingsError: EXPERT_MATCH_TRUSTED_PROXIES: 'proxy.local' is not an IP address or network
+    """
+    networks = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise SettingsError(f"{PREFIX}TRUSTED_PROXIES: {item!r} is not an IP address or network") from None
+    return tuple(networks)
 
 
 def _parse(name: str, type_name: object, raw: str) -> object:

@@ -21,6 +21,7 @@ from expert_match.db.engine import POOL_SIZE, Database, SqliteWriterLock
 from expert_match.db.hooks import discard_after_commit, has_after_commit, run_after_commit
 from expert_match.errors import Conflict
 from expert_match.experts.match_index import MatchIndex
+from expert_match.http.clients import TrustedProxies
 from expert_match.settings import Settings
 from expert_match.tickets.desk import Desk
 from expert_match.structs import MAX_ID
@@ -278,6 +279,10 @@ def constant_provider(value: T) -> Callable[[], T]:
 
 
 def client_address(request: Request[Any, Any, Any]) -> str:
-    """The socket peer's address: the only one a client cannot forge. Behind a reverse proxy, run
-    uvicorn with ``--proxy-headers --forwarded-allow-ips=<the proxy>`` so the peer is the client."""
-    return request.client.host if request.client else "unknown"
+    """The socket peer's address (the only one a client cannot forge), or behind a trusted
+    reverse proxy the client it forwards (``http.clients``)."""
+    peer = request.client.host if request.client else "unknown"
+    proxies: TrustedProxies = request.app.state["trusted_proxies"]
+    if not proxies.networks:
+        return peer
+    return proxies.client(peer, request.headers.getall("x-forwarded-for", []))

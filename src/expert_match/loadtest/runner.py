@@ -99,10 +99,10 @@ class Upkeep:
     seconds: float = 0.0
 
     @classmethod
-    def of(cls, database: Database, say: Say) -> Upkeep:
+    def of(cls, database: Database, say: Say, before: str = "phase") -> Upkeep:
         needed = not autovacuum_on(database)
         if needed:
-            say("autovacuum is off on this server: the benchmark runs VACUUM (ANALYZE) before each phase")
+            say(f"autovacuum is off on this server: the benchmark runs VACUUM (ANALYZE) before each {before}")
         return cls(database, needed, say)
 
     def __call__(self) -> None:

@@ -54,7 +54,7 @@ def soak(config: SoakConfig, say: Say = lambda _m: None) -> dict[str, Any]:
             upgrade(database)
             seeded = seed(database, bench.experts, SystemClock().now(), seed_value=bench.seed_value, say=say)
             filings = filing_requests(seeded, bench.seed_value)
-            upkeep = Upkeep.of(database, say)
+            upkeep = Upkeep.of(database, say, before="round")
             rounds: list[dict[str, Any]] = []
             with running_server(url, bench.workers, Path(tmp) / "server.log",
                                 with_scheduler=bench.with_scheduler) as server:

@@ -27,7 +27,23 @@ def test_requests_carry_the_token_and_an_exact_json_body():
     assert f"Content-Length: {len(payload)}" in lines
     assert msgspec.json.decode(payload) == body
     bare = encode(Request(method="GET", path="/health/live"), "h")
-    assert b"Authorization" not in bare and bare.endswith(b"\r\n\r\n")
+    assert b"Authorization" not in bare and b"X-Forwarded-For" not in bare and bare.endswith(b"\r\n\r\n")
+    proxied = encode(Request(method="GET", path="/api/v1/tickets/7", token="abc", client="10.0.0.7"), "h")
+    assert "X-Forwarded-For: 10.0.0.7" in proxied.decode().split("\r\n")
+
+
+def test_each_org_files_and_reads_from_its_own_office_behind_the_benchs_proxy():
+    from expert_match.loadtest.runner import filing_requests
+    from expert_match.loadtest.seed import Seeded
+    from expert_match.loadtest.server import environment
+    from expert_match.settings import Settings
+
+    seeded = Seeded(requester_tokens={5: "t5", 300: "t300"}, coordinator_token="c", experts=0)
+    offices = {(r["token"], r["client"]) for r in filing_requests(seeded, 1, count=6)}
+    assert offices == {("t5", "10.0.0.5"), ("t300", "10.0.1.44")}
+    # The server trusts the load generator as its proxy, so the offices' limits are apart.
+    trusted = Settings.from_env(environment("sqlite:///unused.sqlite3"))
+    assert trusted.trusted_proxies == "127.0.0.1"
 
 
 def test_responses_are_read_by_content_length():
@@ -59,5 +75,6 @@ def test_the_soak_mix_is_two_fifths_filings_and_one_queue_in_fifty():
     mixed = mixed_requests(filings, [(101, 1), (102, 2)], {1: "t1", 2: "t2"}, "coord")
     counts = Counter(r["path"] for r in mixed[:50])
     assert counts == {"/api/v1/tickets": 20, "/api/v1/tickets/101": 15, "/api/v1/tickets/102": 14, "/api/v1/queues": 1}
-    assert {r["token"] for r in mixed if r["path"] == "/api/v1/tickets/102"} == {"t2"}  # each org reads its own
+    # Each org reads its own, from its own office.
+    assert {(r["token"], r["client"]) for r in mixed if r["path"] == "/api/v1/tickets/102"} == {("t2", "10.0.0.2")}
     assert [r["body"]["i"] for r in mixed[:20]] == [i % 7 for i in range(20)]  # every filing in turn

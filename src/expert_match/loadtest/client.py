@@ -24,6 +24,8 @@ class Request(msgspec.Struct, frozen=True):
     path: str
     token: str | None = None
     body: Any = None
+    # The address the reverse proxy forwards (X-Forwarded-For): whose limits the request counts against.
+    client: str | None = None
 
 
 class Job(msgspec.Struct, frozen=True):
@@ -55,6 +57,8 @@ def encode(request: Request, host: str) -> bytes:
     lines = [f"{request.method} {request.path} HTTP/1.1", f"Host: {host}", "Accept: application/json"]
     if request.token:
         lines.append(f"Authorization: Bearer {request.token}")
+    if request.client:
+        lines.append(f"X-Forwarded-For: {request.client}")
     if request.body is not None:
         lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body

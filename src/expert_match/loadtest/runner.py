@@ -30,7 +30,7 @@ from expert_match.db.migrate import upgrade
 from expert_match.evaluation.synthetic import Vocabulary
 from expert_match.loadtest.repository import LoadRepository
 from expert_match.loadtest.seed import Seeded, expert_tokens, seed
-from expert_match.loadtest.server import Server, running_server
+from expert_match.loadtest.server import Server, office_address, running_server
 from expert_match.settings import Settings
 from expert_match.tickets.repository import TicketRepository
 from expert_match.timeutil import SystemClock
@@ -131,8 +131,8 @@ def run_phases(config: ApiBenchConfig, database: Database, seeded: Seeded, serve
     phase("file_ticket", filing_requests(seeded, config.seed_value))
     with database.reader() as session:
         tickets = LoadRepository(session).tickets_by_org(20_000)
-    phase("read_ticket", [{"method": "GET", "path": f"/api/v1/tickets/{ticket_id}",
-                           "token": seeded.requester_tokens[org_id]} for ticket_id, org_id in tickets])
+    phase("read_ticket", [{"method": "GET", "path": f"/api/v1/tickets/{ticket_id}", "token": seeded.requester_tokens[org_id],
+                           "client": office_address(org_id)} for ticket_id, org_id in tickets])
     phase("queue", [{"method": "GET", "path": "/api/v1/queues", "token": seeded.coordinator_token}])
     phase("accept_offer", accept_requests(database), cycle=False)
     # Measured again at the end: this shared machine's speed drifts within a run (ceilings of one
@@ -145,13 +145,14 @@ def filing_requests(seeded: Seeded, seed_value: int, count: int = 2_000) -> list
     """Problems of 50-300 words in the synthetic CĐS vocabulary, spread over every org's requester."""
     vocabulary = Vocabulary()
     rng = np.random.default_rng(seed_value + 1)
-    tokens = list(seeded.requester_tokens.values())
+    tokens = list(seeded.requester_tokens.items())
     requests = []
     for number in range(count):
         topic = int(rng.integers(0, len(vocabulary.topics)))
         text = vocabulary.text(rng, [topic], int(rng.integers(50, 301)), topical=0.25)
         title = " ".join(text.split()[:10]).capitalize()[:200]
-        requests.append({"method": "POST", "path": "/api/v1/tickets", "token": tokens[number % len(tokens)],
+        org_id, token = tokens[number % len(tokens)]
+        requests.append({"method": "POST", "path": "/api/v1/tickets", "token": token, "client": office_address(org_id),
                          "body": {"title": title, "description": text,
                                   "priority": ["normal", "normal", "high", "low"][number % 4]}})
     return requests

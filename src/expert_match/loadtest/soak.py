@@ -25,7 +25,7 @@ from expert_match.db.migrate import upgrade
 from expert_match.loadtest.repository import LoadRepository
 from expert_match.loadtest.runner import ApiBenchConfig, Say, Upkeep, accept_requests, bench_database, filing_requests
 from expert_match.loadtest.seed import Seeded, expert_tokens, seed
-from expert_match.loadtest.server import Server, running_server
+from expert_match.loadtest.server import Server, office_address, running_server
 from expert_match.settings import Settings
 from expert_match.tickets.states import TicketStatus
 from expert_match.timeutil import SystemClock
@@ -112,8 +112,9 @@ def mixed_requests(filings: list[dict[str, Any]], tickets: list[tuple[int, int]]
                    coordinator: str) -> list[dict[str, Any]]:
     """Per 50 requests: 20 filings, 29 reads of existing tickets, 1 coordinator queue (a queue
     covers every open ticket, so it is the heaviest read and the rarest)."""
-    reads = [{"method": "GET", "path": f"/api/v1/tickets/{ticket_id}", "token": tokens[org_id]}
-             for ticket_id, org_id in tickets] or [{"method": "GET", "path": "/health/live"}]
+    reads = [{"method": "GET", "path": f"/api/v1/tickets/{ticket_id}", "token": tokens[org_id],
+              "client": office_address(org_id)} for ticket_id, org_id in tickets]
+    reads = reads or [{"method": "GET", "path": "/health/live"}]
     queue = {"method": "GET", "path": "/api/v1/queues", "token": coordinator}
     mixed = []
     for block in range(max(len(filings) // 20, len(reads) // 29) + 1):
@@ -136,7 +137,8 @@ def closing_requests(database: Database, requester_tokens: dict[int, str],
                     "body": {"summary": "Đã hướng dẫn cấu hình lại và kiểm tra cùng cán bộ phụ trách."}}
                    for ticket_id, _org, expert_id in assigned if expert_id]
     confirmations = [{"method": "POST", "path": f"/api/v1/tickets/{ticket_id}/confirm",
-                      "token": requester_tokens[org_id]} for ticket_id, org_id, _expert in resolved]
+                      "token": requester_tokens[org_id], "client": office_address(org_id)}
+                     for ticket_id, org_id, _expert in resolved]
     return resolutions + confirmations
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from expert_match.db.engine import Database, create_database
 from expert_match.db.migrate import current_revision, head_revision, upgrade
 from expert_match.errors import DomainError, ImportFailed
+from expert_match.matching.heap import limit_malloc_arenas
 from expert_match.settings import Settings, SettingsError
 from expert_match.timeutil import SystemClock
 
@@ -302,6 +303,8 @@ def cmd_rank(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
+    limit_malloc_arenas()
+
     def work(database: Database) -> int:
         warn_about_upkeep(database)
         index = MatchIndex(database.reader)
@@ -472,6 +475,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         print("error: with several workers, run the scheduler as its own process (`expert-match scheduler`)",
               file=sys.stderr)
         return 2
+    # Before any thread starts, and inherited by the workers granian forks.
+    limit_malloc_arenas()
     database = create_database(settings)
     try:
         ready = at_head(database)
@@ -514,6 +519,8 @@ def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
     from expert_match.notify.outbox import deliver_due
     from expert_match.tickets.desk import Desk
     from expert_match.tickets.scheduler import housekeeping, run_once
+
+    limit_malloc_arenas()
 
     def work(database: Database) -> int:
         warn_about_upkeep(database)

@@ -3,13 +3,17 @@ fitted indexes free of reference cycles (a frozen cycle would never be freed).""
 
 import contextlib
 import gc
+import os
+import platform
+import subprocess
+import sys
 import threading
 import weakref
 from collections.abc import Iterator
 
 import pytest
 
-from expert_match.matching.heap import collection_paused, freeze_survivors
+from expert_match.matching.heap import collection_paused, freeze_survivors, limit_malloc_arenas
 from expert_match.matching.profiles import Document, ExpertProfile, SkillEvidence
 from expert_match.matching.ranker import ExpertRanker
 
@@ -123,3 +127,44 @@ def test_a_replaced_index_is_freed_without_the_collector():
         assert [r() for r in refs] == [None] * len(refs)
     finally:
         gc.enable()
+
+
+# Eight threads each allocate and hold memory at once; malloc_stats() then lists one "Arena N:"
+# block per heap the process has (on stderr).
+ARENAS_PROBE = """
+import ctypes, os, sys, threading
+from expert_match.matching.heap import limit_malloc_arenas
+if sys.argv[1] == "limited":
+    assert limit_malloc_arenas(2)
+start, hold = threading.Barrier(8), threading.Event()
+def work():
+    start.wait()
+    kept = [bytearray(4096) for _ in range(2000)]
+    hold.wait()
+threads = [threading.Thread(target=work) for _ in range(8)]
+for thread in threads:
+    thread.start()
+import time; time.sleep(0.5)
+ctypes.CDLL("libc.so.6").malloc_stats()
+hold.set()
+for thread in threads:
+    thread.join()
+"""
+
+
+def arenas_used(mode: str) -> int:
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    done = subprocess.run([sys.executable, "-c", ARENAS_PROBE, mode], capture_output=True, text=True, check=True,
+                          env=env)
+    return sum(1 for line in done.stderr.splitlines() if line.startswith("Arena "))
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc arenas are glibc's")
+def test_a_serving_process_keeps_to_two_malloc_arenas_whatever_its_threads() -> None:
+    assert arenas_used("free") > 2  # glibc's own bound is 8 per core
+    assert arenas_used("limited") == 2
+
+
+def test_the_operators_malloc_arena_max_is_left_alone(monkeypatch) -> None:
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_malloc_arenas() is False

@@ -9,12 +9,15 @@ once more (146 ms) for nothing.
 
 ``collection_paused`` stops the automatic passes while such a structure is built (reference
 counting still frees everything without cycles at once), and ``freeze_survivors`` moves what
-start-up built out of the collector's sight for good.
+start-up built out of the collector's sight for good. ``limit_malloc_arenas`` keeps glibc from
+spreading a serving process over one heap per thread.
 """
 
 from __future__ import annotations
 
+import ctypes
 import gc
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,3 +58,29 @@ def freeze_survivors() -> int:
     gc.collect()
     gc.freeze()
     return gc.get_freeze_count()
+
+
+# glibc's mallopt parameter for the most heaps (arenas) threads may spread over.
+M_ARENA_MAX = -8
+SERVING_ARENAS = 2
+
+
+def limit_malloc_arenas(arenas: int = SERVING_ARENAS) -> bool:
+    """Let glibc's malloc use at most ``arenas`` heaps; whether it took (glibc, and the operator
+    has not chosen with ``MALLOC_ARENA_MAX``). Call before the process starts threads: glibc
+    fixes the bound when a thread first needs a heap of its own.
+
+    glibc gives threads heaps of their own, up to 8 per core, and keeps what is freed in each for
+    reuse. A server's threads (reads, writes, the indexes' refits of 10,000 tickets in the
+    background) each freed hundreds of MB in turn into their own heaps, so a process's memory
+    climbed long after its data stopped growing: in a PostgreSQL soak the heap rose 1,121 ->
+    1,362 MB over the 10 measured minutes (+23.7 MB a minute), and with 2 heaps it stayed within
+    1,098-1,214 MB (+3.8 MB a minute) at the same throughput.
+    """
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return False
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(M_ARENA_MAX, arenas))

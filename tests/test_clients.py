@@ -44,7 +44,8 @@ def test_a_trusted_proxy_that_is_not_an_address_is_refused_at_start() -> None:
     assert Settings.from_env({"EXPERT_MATCH_TRUSTED_PROXIES": " 127.0.0.1 ,::1 "}).trusted_proxies.strip()
 
 
-def started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int, trusted: str) -> tuple[subprocess.Popen, str]:
+def started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int,
+            trusted: str) -> tuple[subprocess.Popen, str]:
     url = f"sqlite:///{tmp_path / 'clients.sqlite3'}"
     monkeypatch.setenv("EXPERT_MATCH_DATABASE_URL", url)
     assert main(["migrate"]) == 0

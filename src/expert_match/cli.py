@@ -303,10 +303,7 @@ def cmd_rank(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    limit_malloc_arenas()
-
     def work(database: Database) -> int:
-        warn_about_upkeep(database)
         index = MatchIndex(database.reader)
         index.build()
         with database.reader() as session:

@@ -131,8 +131,9 @@ def run_phases(config: ApiBenchConfig, database: Database, seeded: Seeded, serve
     phase("file_ticket", filing_requests(seeded, config.seed_value))
     with database.reader() as session:
         tickets = LoadRepository(session).tickets_by_org(20_000)
-    phase("read_ticket", [{"method": "GET", "path": f"/api/v1/tickets/{ticket_id}", "token": seeded.requester_tokens[org_id],
-                           "client": office_address(org_id)} for ticket_id, org_id in tickets])
+    phase("read_ticket", [{"method": "GET", "path": f"/api/v1/tickets/{ticket_id}",
+                           "token": seeded.requester_tokens[org_id], "client": office_address(org_id)}
+                          for ticket_id, org_id in tickets])
     phase("queue", [{"method": "GET", "path": "/api/v1/queues", "token": seeded.coordinator_token}])
     phase("accept_offer", accept_requests(database), cycle=False)
     # Measured again at the end: this shared machine's speed drifts within a run (ceilings of one
@@ -152,7 +153,8 @@ def filing_requests(seeded: Seeded, seed_value: int, count: int = 2_000) -> list
         text = vocabulary.text(rng, [topic], int(rng.integers(50, 301)), topical=0.25)
         title = " ".join(text.split()[:10]).capitalize()[:200]
         org_id, token = tokens[number % len(tokens)]
-        requests.append({"method": "POST", "path": "/api/v1/tickets", "token": token, "client": office_address(org_id),
+        requests.append({"method": "POST", "path": "/api/v1/tickets", "token": token,
+                         "client": office_address(org_id),
                          "body": {"title": title, "description": text,
                                   "priority": ["normal", "normal", "high", "low"][number % 4]}})
     return requests

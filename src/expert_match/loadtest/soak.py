@@ -23,7 +23,8 @@ from typing import Any
 from expert_match.db.engine import Database, create_database
 from expert_match.db.migrate import upgrade
 from expert_match.loadtest.repository import LoadRepository
-from expert_match.loadtest.runner import ApiBenchConfig, Say, Upkeep, accept_requests, bench_database, filing_requests
+from expert_match.loadtest.runner import (ApiBenchConfig, Say, Upkeep, accept_requests, bench_database,
+                                          filing_requests)
 from expert_match.loadtest.seed import Seeded, expert_tokens, seed
 from expert_match.loadtest.server import Server, office_address, running_server
 from expert_match.settings import Settings

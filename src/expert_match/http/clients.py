@@ -1,4 +1,4 @@
-"""Who the client is, for the login and filing limits and the access log: the socket peer, or,
+"""Who the client is, for the login and filing limits: the socket peer, or,
 when the peer is a reverse proxy the operator named (``EXPERT_MATCH_TRUSTED_PROXIES``), the
 address that proxy forwards.
 
